@@ -1,0 +1,22 @@
+# The two commands a fresh machine needs are `make demo` and `make test`; each sets itself up.
+.PHONY: setup demo test bench clean
+
+VENV := .venv
+PY := $(VENV)/bin/python
+DEMO_DIR ?= build/demo
+
+setup:
+	@scripts/bootstrap.sh
+
+demo: setup
+	@scripts/demo.sh $(DEMO_DIR)
+
+# -n 2: the CI machine has two cores.
+test: setup
+	$(PY) -m pytest -n 2 -q
+
+bench: setup
+	$(PY) benchmarks/bench_sessions.py --out build/bench
+
+clean:
+	rm -rf build
