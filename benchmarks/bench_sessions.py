@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gaitnode.metrics import match_events
 from gaitnode.sessions.export import export_parquet
 from gaitnode.sessions.store import read_session, write_session
 from gaitnode.simulate.protocols import bruce
@@ -63,6 +64,13 @@ def main() -> None:
         "read_samples_per_s": len(session.imu) / read_s,
         "parquet_export_s": pq_s,
     })
+
+    # Event matching at scale: 1e5 heel strikes (about a day of walking) with misses and spurious hits.
+    rng = np.random.default_rng(1)
+    ref = np.cumsum(rng.uniform(0.9, 1.2, 100_000))
+    kept = ref[rng.random(len(ref)) > 0.05]
+    est = np.concatenate([kept + rng.normal(0, 0.015, len(kept)), rng.uniform(0, ref[-1], 5_000)])
+    results["match_events_1e5_s"] = best_of(lambda: match_events(ref, est), args.repeat)
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,5 @@
 import itertools
 import json
-import time
 
 import numpy as np
 import pytest
@@ -154,7 +153,7 @@ def test_to_dict_is_json_serialisable():
     assert empty["median_abs_error_ms"] is None
 
 
-def test_hundred_thousand_events_are_fast():
+def test_hundred_thousand_events_with_misses_and_spurious_detections():
     rng = np.random.default_rng(1)
     ref = np.cumsum(rng.uniform(0.9, 1.2, 100_000))
     keep = rng.random(len(ref)) > 0.05  # 5 % missed
@@ -162,9 +161,7 @@ def test_hundred_thousand_events_are_fast():
     est = np.concatenate([ref[keep] + jitter,
                           rng.uniform(0, ref[-1], 5_000)])  # plus spurious detections
     rng.shuffle(est)
-    t0 = time.perf_counter()
-    r = match_events(ref, est)
-    assert time.perf_counter() - t0 < 5.0
+    r = match_events(ref, est)  # its speed is measured by `make bench`
     # Every kept detection is within tolerance, so the maximum matching has at least those
     # pairs; a spurious detection may stand in for a missed reference now and then.
     assert keep.sum() <= r.tp <= keep.sum() + 50

@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -382,15 +381,14 @@ def test_invalid_metadata_values_are_format_errors(tmp_path):
         read_session(path)
 
 
-def test_one_hour_at_100_hz_reads_fast(tmp_path):
+def test_one_hour_at_100_hz_round_trips(tmp_path):
     n = 360_000
     imu = Imu(np.arange(n, dtype=np.int64) * 10_000, np.ones((n, 3)), np.ones((n, 3)), np.ones((n, 3)),
               1.7e9 + np.arange(n) / 100)
     s = Session(SessionMeta(), imu, phase=np.zeros(n), activity=np.zeros(n))
     path = write_session(s, tmp_path / "hour.gns")
-    t0 = time.perf_counter()
-    back = read_session(path)
-    elapsed = time.perf_counter() - t0
+    back = read_session(path)  # its speed is measured by `make bench`
     assert len(back.imu) == n
-    assert elapsed < 1.0, f"reading 1 h took {elapsed:.2f} s"
+    np.testing.assert_array_equal(back.imu.t_us, imu.t_us)
+    np.testing.assert_array_equal(back.imu.host_s, imu.host_s)
     os.remove(path)
