@@ -55,10 +55,9 @@ _SHAPES = {RUN: _RUN, UP: _UP, DOWN: _DOWN}
 # Reference stride length / leg length at which the keypoint angles apply unscaled.
 _REF_STRIDE_PER_LEG = {RUN: 2.4}
 _REF_STRIDE_PER_LEG_WALK = 1.55
-
-
-def _shape(mode: int, segment: str):
-    return _SHAPES.get(mode, _WALK)[segment]
+# Per-session style variation of the keypoint curves (see SegmentKinematics._draw_style).
+STYLE_KEY_DEG = 3.0
+STYLE_GAIN = 0.06
 
 
 class SegmentKinematics:
@@ -105,6 +104,7 @@ class SegmentKinematics:
         r_yaw = np.random.default_rng(rng.integers(2 ** 63))
         r_mag = np.random.default_rng(rng.integers(2 ** 63))
         r_imp = np.random.default_rng(rng.integers(2 ** 63))
+        self._draw_style(np.random.default_rng(rng.integers(2 ** 63)))
 
         theta, psi = self._posture_angles(t, act, r_pose)
         in_gait = np.zeros(len(t), bool)
@@ -138,6 +138,24 @@ class SegmentKinematics:
         self.mag_seg_ = np.einsum("nji,nj->ni", rot, field)
         self.in_gait_ = in_gait
         return self
+
+    def _draw_style(self, rng):
+        """Per-session gait style, so simulated people do not share one exact curve shape.
+
+        Each keypoint angle is shifted (SD STYLE_KEY_DEG) and each curve scaled (SD STYLE_GAIN);
+        foot-flat keypoints (0 deg) stay exactly flat.
+        """
+        self._style = {}
+        for mode, shapes in ((None, _WALK), (RUN, _RUN), (UP, _UP), (DOWN, _DOWN)):
+            for seg, (stance, swing) in shapes.items():
+                gain = rng.normal(1.0, STYLE_GAIN)
+                st = [(e, f, v if (seg == "foot" and v == 0) else gain * v + rng.normal(0.0, STYLE_KEY_DEG))
+                      for e, f, v in stance]
+                sw = [(u, gain * v + rng.normal(0.0, STYLE_KEY_DEG)) for u, v in swing]
+                self._style[(mode, seg)] = (st, sw)
+
+    def _styled_shape(self, mode: int, segment: str):
+        return self._style[(mode if mode in _SHAPES else None, segment)]
 
     # ------------------------------------------------------------------ postures
     def _posture_angles(self, t, act, rng):
@@ -200,7 +218,7 @@ class SegmentKinematics:
             ref = _REF_STRIDE_PER_LEG.get(r.activity, _REF_STRIDE_PER_LEG_WALK)
             a = float(np.clip(r.stride_length_m / leg_len / ref, 0.45, 1.35)) * scale_noise[j]
             for seg in ("shank", "foot"):
-                stance, swing = _shape(r.activity, seg)
+                stance, swing = self._styled_shape(r.activity, seg)
                 off = slope[j] if seg == "foot" else -0.5 * slope[j]
                 if j == 0:  # gait initiation: push-off and first swing
                     ev = (np.nan, np.nan, r.t_ho_prev, r.t_to_prev, r.t_hs)
@@ -221,7 +239,7 @@ class SegmentKinematics:
         # Final step: land, come flat, stand.
         last = rows[-1]
         for seg in ("shank", "foot"):
-            stance, _ = _shape(last.activity, seg)
+            stance, _ = self._styled_shape(last.activity, seg)
             off = slope[-1] if seg == "foot" else -0.5 * slope[-1]
             keys[seg][0].extend([term.t_hs, term.t_ff, tt[-1]])
             keys[seg][1].extend([a * stance[0][2] + off, a * stance[1][2] * (seg == "shank") + off,

@@ -61,3 +61,23 @@ def test_magnetometer_is_the_rotated_earth_field():
 def test_bad_placement_raises():
     with pytest.raises(GaitnodeError, match="placement"):
         SegmentKinematics("wrist")
+
+
+def test_gait_style_varies_between_sessions_but_foot_flat_stays_flat():
+    # Same subject, same strides, two kinematics seeds: the sagittal curves differ (people do not
+    # share one curve shape), yet the foot is exactly flat between foot flat and heel off.
+    subj, prot = subject(), walk_protocol(1.4, 40.0, "walking")
+    strides = gait.plan_strides(subj, prot, np.random.default_rng(0))
+    a, b = (SegmentKinematics("foot", "left", 500.0).compute(subj, prot, strides, np.random.default_rng(s))
+            for s in (1, 2))
+    leg = strides[(strides.side == 0) & (strides.t_hs > 15) & (strides.t_hs < 35)]
+    # Mean over strides of the angle at heel strike and toe off: per-stride noise averages out,
+    # a session's style does not.
+    at = np.searchsorted(a.t_, np.concatenate([leg.t_hs.to_numpy(), leg.t_to.to_numpy()]))
+    n = len(leg)
+    style_a = np.array([a.pitch_deg_[at[:n]].mean(), a.pitch_deg_[at[n:]].mean()])
+    style_b = np.array([b.pitch_deg_[at[:n]].mean(), b.pitch_deg_[at[n:]].mean()])
+    assert np.abs(style_a - style_b).max() > 1.5
+    for r in leg.itertuples():
+        flat = (a.t_ > r.t_ff + 0.01) & (a.t_ < r.t_ho - 0.01)
+        assert np.abs(a.pitch_deg_[flat] - a.pitch_deg_[flat][0]).max() < 1e-6
