@@ -17,6 +17,7 @@ test: setup
 
 bench: setup
 	$(PY) benchmarks/bench_sessions.py --out build/bench
+	$(PY) benchmarks/simulator_physics.py --out build/bench
 
 clean:
 	rm -rf build
