@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gaitnode.sessions.model import STANDARD_GRAVITY as G
 from gaitnode.simulate.protocols import Protocol, Segment
 from gaitnode.simulate.simulator import Simulator
 from gaitnode.simulate.subjects import sample_subject
@@ -41,7 +42,7 @@ def measure(placement: str, speed: float, activity: str) -> dict:
         "placement": placement, "speed_ms": speed, "activity": activity,
         "cadence_steps_min": 120.0 / float(np.median(np.diff(hs))),
         "sagittal_rate_p99_5_dps": float(np.percentile(np.abs(sagittal), 99.5)),
-        "acc_peak_at_hs_g": float(np.median(peaks) / 9.80665),
+        "acc_peak_at_hs_g": float(np.median(peaks) / G),
         "hs_to_acc_peak_median_ms": 1e3 * float(np.median(offsets)),
         "hs_to_acc_peak_p95_abs_ms": 1e3 * float(np.percentile(np.abs(offsets), 95)),
     }

@@ -46,6 +46,7 @@ SERIES_UNITS = {
 }
 
 RATE_MIN_HZ, RATE_MAX_HZ = 50.0, 400.0
+STANDARD_GRAVITY = 9.80665  # m/s^2 per g (CGPM 1901); converts g to the model's m/s^2
 
 
 @dataclass

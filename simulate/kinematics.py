@@ -16,12 +16,11 @@ from scipy.signal import butter, sosfiltfilt
 from scipy.spatial.transform import Rotation
 
 from gaitnode.errors import GaitnodeError
-from gaitnode.sessions.model import ACTIVITIES, SIDES
+from gaitnode.sessions.model import ACTIVITIES, SIDES, STANDARD_GRAVITY as G
 from gaitnode.simulate.gait import DOWN, RUN, UP, initial_pushoffs, terminal_contacts
 from gaitnode.simulate.protocols import STAIR_GOING_M, STAIR_RISE_M, Protocol
 from gaitnode.simulate.subjects import SubjectParams
 
-G = 9.80665  # m/s^2, standard gravity
 SMOOTH_ACC_HZ = 20.0  # low-pass of the rigid-body (non-impact) acceleration
 # World from segment at the neutral pose: x_seg -> X, y_seg -> Z, z_seg -> -Y (right).
 _NEUTRAL = Rotation.from_matrix([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
@@ -55,6 +54,9 @@ _SHAPES = {RUN: _RUN, UP: _UP, DOWN: _DOWN}
 # Reference stride length / leg length at which the keypoint angles apply unscaled.
 _REF_STRIDE_PER_LEG = {RUN: 2.4}
 _REF_STRIDE_PER_LEG_WALK = 1.55
+SIM_PLACEMENTS = ("shank", "foot")  # the segments this module (and so the simulator) models
+SHANK_SENSOR_HEIGHT = 0.6  # shank sensor height above the ankle, fraction of shank length
+CALF_RADIUS_M = 0.05  # distance of the sensor from the shank's long axis
 # Per-session style variation of the keypoint curves (see SegmentKinematics._draw_style).
 STYLE_KEY_DEG = 3.0
 STYLE_GAIN = 0.06
@@ -66,18 +68,21 @@ class SegmentKinematics:
     Parameters: placement ("shank" | "foot"), side ("left" | "right"), fine_rate_hz (grid rate, Hz),
     treadmill (constant heading when True), impact_scale (multiplies heel-strike transients),
     sensor_offset_m (sensor position in the segment frame relative to the ankle joint centre, m;
-    None = 60 % up the shank on its lateral surface, or the foot dorsum).
+    None = derived: on the calf surface SHANK_SENSOR_HEIGHT up the shank, or the foot dorsum),
+    mounting (3x3 sensor-to-segment rotation, used for that derivation: a shank sensor sits on
+    the calf where its z axis points out of the skin; None = on the lateral side).
 
     `compute(subject, protocol, strides, rng, t_end)` fills:
       t_ (s, [N]), R_world_from_segment_ ([N, 3, 3] rotation matrices), acc_seg_ (specific force, m/s^2,
       segment frame, [N, 3]), gyr_seg_ (angular velocity, deg/s, segment frame), mag_seg_ (uT,
       segment frame), pitch_deg_ (sagittal angle), field_world_ (earth + disturbance field, uT,
-      world frame), impact_times_ (contact times that got a transient, s).
+      world frame), impact_times_ (contact times that got a transient, s), style_ (this session's
+      sagittal keypoints per gait mode and segment, see _draw_style).
     """
 
     def __init__(self, placement: str = "shank", side: str = "left", fine_rate_hz: float = 1000.0,
-                 treadmill: bool = False, impact_scale: float = 1.0, sensor_offset_m=None):
-        if placement not in ("shank", "foot"):
+                 treadmill: bool = False, impact_scale: float = 1.0, sensor_offset_m=None, mounting=None):
+        if placement not in SIM_PLACEMENTS:
             raise GaitnodeError(f"simulator placement {placement!r} is not supported (shank or foot)")
         if side not in SIDES:
             raise GaitnodeError(f"side {side!r} is not one of {', '.join(SIDES)}")
@@ -89,6 +94,7 @@ class SegmentKinematics:
         self.treadmill = bool(treadmill)
         self.impact_scale = float(impact_scale)
         self.sensor_offset_m = None if sensor_offset_m is None else np.asarray(sensor_offset_m, float).reshape(3)
+        self.mounting = None if mounting is None else np.asarray(mounting, float).reshape(3, 3)
 
     # ------------------------------------------------------------------ public action
     def compute(self, subject: SubjectParams, protocol: Protocol, strides: pd.DataFrame,
@@ -104,7 +110,7 @@ class SegmentKinematics:
         r_yaw = np.random.default_rng(rng.integers(2 ** 63))
         r_mag = np.random.default_rng(rng.integers(2 ** 63))
         r_imp = np.random.default_rng(rng.integers(2 ** 63))
-        self._draw_style(np.random.default_rng(rng.integers(2 ** 63)))
+        self.style_ = self._draw_style(np.random.default_rng(rng.integers(2 ** 63)))
 
         theta, psi = self._posture_angles(t, act, r_pose)
         in_gait = np.zeros(len(t), bool)
@@ -139,23 +145,26 @@ class SegmentKinematics:
         self.in_gait_ = in_gait
         return self
 
-    def _draw_style(self, rng):
+    @staticmethod
+    def _draw_style(rng) -> dict:
         """Per-session gait style, so simulated people do not share one exact curve shape.
 
-        Each keypoint angle is shifted (SD STYLE_KEY_DEG) and each curve scaled (SD STYLE_GAIN);
-        foot-flat keypoints (0 deg) stay exactly flat.
+        Returns {(mode, segment): (stance, swing)} keypoints (mode None = walking) with each angle
+        shifted (SD STYLE_KEY_DEG) and each curve scaled (SD STYLE_GAIN); foot-flat keypoints
+        (0 deg) stay exactly flat.
         """
-        self._style = {}
-        for mode, shapes in ((None, _WALK), (RUN, _RUN), (UP, _UP), (DOWN, _DOWN)):
+        style = {}
+        for mode, shapes in {None: _WALK, **_SHAPES}.items():
             for seg, (stance, swing) in shapes.items():
                 gain = rng.normal(1.0, STYLE_GAIN)
                 st = [(e, f, v if (seg == "foot" and v == 0) else gain * v + rng.normal(0.0, STYLE_KEY_DEG))
                       for e, f, v in stance]
                 sw = [(u, gain * v + rng.normal(0.0, STYLE_KEY_DEG)) for u, v in swing]
-                self._style[(mode, seg)] = (st, sw)
+                style[(mode, seg)] = (st, sw)
+        return style
 
     def _styled_shape(self, mode: int, segment: str):
-        return self._style[(mode if mode in _SHAPES else None, segment)]
+        return self.style_[(mode if mode in _SHAPES else None, segment)]
 
     # ------------------------------------------------------------------ postures
     def _posture_angles(self, t, act, rng):
@@ -217,7 +226,7 @@ class SegmentKinematics:
         for j, r in enumerate(rows):
             ref = _REF_STRIDE_PER_LEG.get(r.activity, _REF_STRIDE_PER_LEG_WALK)
             a = float(np.clip(r.stride_length_m / leg_len / ref, 0.45, 1.35)) * scale_noise[j]
-            for seg in ("shank", "foot"):
+            for seg in SIM_PLACEMENTS:
                 stance, swing = self._styled_shape(r.activity, seg)
                 off = slope[j] if seg == "foot" else -0.5 * slope[j]
                 if j == 0:  # gait initiation: push-off and first swing
@@ -238,7 +247,7 @@ class SegmentKinematics:
                     keys[seg][1].append(a * v + off)
         # Final step: land, come flat, stand.
         last = rows[-1]
-        for seg in ("shank", "foot"):
+        for seg in SIM_PLACEMENTS:
             stance, _ = self._styled_shape(last.activity, seg)
             off = slope[-1] if seg == "foot" else -0.5 * slope[-1]
             keys[seg][0].extend([term.t_hs, term.t_ff, tt[-1]])
@@ -393,10 +402,15 @@ class SegmentKinematics:
         """Sensor position (m) in the segment frame relative to the ankle joint centre."""
         if self.sensor_offset_m is not None:
             return self.sensor_offset_m
-        lateral = -1.0 if self.side == "left" else 1.0  # lateral is -z on the left leg
-        if self.placement == "shank":
-            return np.array([0.0, 0.6 * subject.shank_length_m, lateral * 0.05])
-        return np.array([0.3 * subject.foot_length_m, -0.005, 0.0])
+        if self.placement == "foot":
+            return np.array([0.3 * subject.foot_length_m, -0.005, 0.0])
+        if self.mounting is None:  # lateral side: -z on the left leg, +z on the right
+            radial = np.array([0.0, 0.0, -1.0 if self.side == "left" else 1.0])
+        else:  # the sensor's z axis (out of the skin) projected on the shank's cross-section
+            radial = self.mounting[:, 2].copy()
+            radial[1] = 0.0
+            radial /= max(np.linalg.norm(radial), 1e-9)
+        return np.array([0.0, SHANK_SENSOR_HEIGHT * subject.shank_length_m, 0.0]) + CALF_RADIUS_M * radial
 
     def _impacts(self, t, leg, strides, acc_seg, gyr_seg, rng):
         """Add heel-strike transients in place: damped sines starting exactly at contact.

@@ -12,9 +12,7 @@ from scipy.signal import butter, sosfilt, sosfilt_zi
 from scipy.spatial.transform import Rotation
 
 from gaitnode.errors import GaitnodeError
-from gaitnode.sessions.model import Imu
-
-G = 9.80665  # m/s^2 per g
+from gaitnode.sessions.model import STANDARD_GRAVITY as G, Imu
 
 
 def lsb(full_scale: float) -> float:

@@ -13,7 +13,7 @@ import numpy as np
 from gaitnode.errors import GaitnodeError
 from gaitnode.sessions.model import RATE_MAX_HZ, RATE_MIN_HZ, SIDES, Series, Session, SessionMeta
 from gaitnode.simulate.gait import cadence_at, phase_labels, plan_strides, stride_events
-from gaitnode.simulate.kinematics import SegmentKinematics
+from gaitnode.simulate.kinematics import SIM_PLACEMENTS, SegmentKinematics
 from gaitnode.simulate.physiology import reference_series
 from gaitnode.simulate.protocols import Protocol, locomotion_activity
 from gaitnode.simulate.sensor import SensorModel, draw_mounting
@@ -41,7 +41,7 @@ class Simulator:
                  seed: int = 0, oversample: int = 5):
         if not RATE_MIN_HZ <= float(rate_hz) <= RATE_MAX_HZ:
             raise GaitnodeError(f"simulator rate {rate_hz} Hz is outside {RATE_MIN_HZ:g}-{RATE_MAX_HZ:g} Hz")
-        if placement not in ("shank", "foot"):
+        if placement not in SIM_PLACEMENTS:
             raise GaitnodeError(f"simulator placement {placement!r} is not supported (shank or foot)")
         if side not in (*SIDES, "random"):
             raise GaitnodeError(f"side {side!r} is not one of left, right, random")
@@ -70,12 +70,7 @@ class Simulator:
 
         strides = plan_strides(subject, protocol, streams["gait"], t_end)
         mount = draw_mounting(self.placement, side, self.mounting, streams["mounting"])
-        kin = SegmentKinematics(self.placement, side, self.rate_hz * self.oversample, treadmill)
-        if self.placement == "shank":  # the sensor sits on the calf surface where the mounting puts it
-            radial = mount[:, 2].copy()
-            radial[1] = 0.0
-            radial = radial / max(np.linalg.norm(radial), 1e-9)
-            kin.sensor_offset_m = np.array([0.0, 0.6 * subject.shank_length_m, 0.0]) + 0.05 * radial
+        kin = SegmentKinematics(self.placement, side, self.rate_hz * self.oversample, treadmill, mounting=mount)
         kin.compute(subject, protocol, strides, streams["kinematics"], t_end)
         sens = self.sensor.measure(kin.t_, kin.acc_seg_, kin.gyr_seg_, kin.mag_seg_, mount, self.rate_hz,
                                    streams["sensor"])

@@ -81,3 +81,13 @@ def test_gait_style_varies_between_sessions_but_foot_flat_stays_flat():
     for r in leg.itertuples():
         flat = (a.t_ > r.t_ff + 0.01) & (a.t_ < r.t_ho - 0.01)
         assert np.abs(a.pitch_deg_[flat] - a.pitch_deg_[flat][0]).max() < 1e-6
+
+
+def test_shank_sensor_sits_on_the_calf_where_its_z_axis_points():
+    subj = subject()
+    lateral_left = SegmentKinematics("shank", "left").sensor_offset(subj)
+    assert lateral_left == pytest.approx([0.0, 0.6 * subj.shank_length_m, -0.05])
+    # A sensor turned so its z axis points anterior (segment x) sits on the front of the shin.
+    front = np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])  # columns: sensor axes in segment frame
+    offset = SegmentKinematics("shank", "left", mounting=front).sensor_offset(subj)
+    assert offset == pytest.approx([0.05, 0.6 * subj.shank_length_m, 0.0])

@@ -13,8 +13,7 @@ import re
 import numpy as np
 
 from gaitnode.errors import GaitnodeError
-
-G0 = 9.80665  # standard gravity, m/s^2 per g
+from gaitnode.sessions.model import STANDARD_GRAVITY as G0
 
 UNITS: dict[str, dict[str, float]] = {
     "acc": {"m/s2": 1.0, "g": G0, "mg": G0 * 1e-3},
