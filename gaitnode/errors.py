@@ -32,3 +32,21 @@ class InputFileError(GaitnodeError):
 
 class ConfigError(GaitnodeError):
     """A YAML/JSON configuration (protocol schedule, boards.yaml, ...) is invalid."""
+
+
+def already_exists(path, *, of: int = 1, total: int = 1) -> GaitnodeError:
+    """The one message for an output that would be overwritten (no silent data loss)."""
+    more = f" ({of} of the {total} outputs do)" if total > 1 else ""
+    return GaitnodeError(f"{path}: already exists{more}; pass --force (Python: overwrite=True) to replace it")
+
+
+def refuse_existing(paths, *, overwrite: bool) -> None:
+    """Raise already_exists() for the first of `paths` that exists, unless overwrite is True."""
+    if overwrite:
+        return
+    from pathlib import Path
+
+    paths = [Path(p) for p in paths]
+    existing = [p for p in paths if p.exists()]
+    if existing:
+        raise already_exists(existing[0], of=len(existing), total=len(paths))

@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from gaitnode.errors import GaitnodeError, InputFileError
+from gaitnode.errors import GaitnodeError, InputFileError, refuse_existing
 from gaitnode.sessions.model import (
     ACTIVITIES, EVENT_KINDS, FORMAT_VERSION, PHASES, SERIES_UNITS, SIDES, Events, Imu, Series, Session, SessionMeta,
 )
@@ -103,9 +103,7 @@ def export_parquet(session: Session, out_dir, *, overwrite: bool = False) -> lis
     if out.exists() and not out.is_dir():
         raise GaitnodeError(f"{out}: exists and is not a directory")
     targets = [out / f for f in FILES]
-    existing = [str(p) for p in targets if p.exists()]
-    if existing and not overwrite:
-        raise GaitnodeError(f"{existing[0]}: already exists; pass overwrite=True (CLI: --force) to replace it")
+    refuse_existing(targets, overwrite=overwrite)
     tables = (samples_table(session), events_table(session), series_table(session))
     try:
         out.mkdir(parents=True, exist_ok=True)

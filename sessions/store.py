@@ -25,7 +25,7 @@ from typing import Iterator
 
 import numpy as np
 
-from gaitnode.errors import GaitnodeError, SessionFormatError
+from gaitnode.errors import GaitnodeError, SessionFormatError, already_exists, refuse_existing
 from gaitnode.sessions import container as ct
 from gaitnode.sessions.model import (
     ACTIVITIES, EVENT_KINDS, PHASES, SIDES, Events, Imu, Series, Session, SessionMeta,
@@ -119,8 +119,7 @@ class SessionWriter:
         try:
             self._file = open(self.path, "wb" if overwrite else "xb", buffering=0)
         except FileExistsError:
-            raise GaitnodeError(f"{self.path}: already exists; pass overwrite=True (CLI: --force) "
-                                f"to replace it") from None
+            raise already_exists(self.path) from None
         except OSError as e:
             raise GaitnodeError(f"{self.path}: cannot create session file ({e.strerror})") from None
         try:
@@ -305,8 +304,7 @@ def write_session(session: Session, path, *, overwrite: bool = False) -> Path:
     """
     session.validate()
     path = Path(path)
-    if path.exists() and not overwrite:
-        raise GaitnodeError(f"{path}: already exists; pass overwrite=True (CLI: --force) to replace it")
+    refuse_existing([path], overwrite=overwrite)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with SessionWriter(tmp, session.meta, flush_interval_s=math.inf, overwrite=True) as w:

@@ -57,7 +57,7 @@ def test_session_without_labels_or_events(tmp_path):
 def test_export_refuses_to_overwrite(tmp_path):
     s = full_session(50)
     export_parquet(s, tmp_path)
-    with pytest.raises(GaitnodeError, match=r"samples\.parquet: already exists; pass overwrite=True"):
+    with pytest.raises(GaitnodeError, match=r"samples\.parquet: already exists \(3 of the 3 outputs do\); pass --force \(Python: overwrite=True\)"):
         export_parquet(s, tmp_path)
     export_parquet(s, tmp_path, overwrite=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["events.parquet", "samples.parquet", "series.parquet"]

@@ -178,7 +178,7 @@ def test_existing_files_are_not_overwritten(tmp_path):
     s = full_session(100)
     path = write_session(s, tmp_path / "s.gns")
     before = path.read_bytes()
-    with pytest.raises(GaitnodeError, match="s.gns: already exists; pass overwrite=True"):
+    with pytest.raises(GaitnodeError, match=r"s\.gns: already exists; pass --force \(Python: overwrite=True\)"):
         write_session(s, path)
     with pytest.raises(GaitnodeError, match="already exists"):
         SessionWriter(path, s.meta)

@@ -18,13 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
-from gaitnode.errors import GaitnodeError
-from gaitnode.sessions.model import SIDES, Session
+from gaitnode.errors import GaitnodeError, refuse_existing
+from gaitnode.sessions.model import RATE_MAX_HZ, RATE_MIN_HZ, SIDES, Session
+from gaitnode.simulate.kinematics import SIM_PLACEMENTS
 from gaitnode.simulate.protocols import Protocol, by_name
 from gaitnode.simulate.subjects import SubjectParams, sample_subject
 
 SPLITS = ("train", "val", "test")
-SIM_PLACEMENTS = ("shank", "foot")  # the placements the simulator models
 
 
 def subject_id(k: int) -> str:
@@ -90,8 +90,8 @@ def _check_args(n_subjects, protocols, placements, sides, rate_hz, split) -> Non
                 raise GaitnodeError(f"cohort: {what} {v!r} is not one of {', '.join(allowed)}")
     if len(split) != 3 or any(not f >= 0 for f in split) or abs(sum(split) - 1.0) > 1e-6:
         raise GaitnodeError(f"cohort: split {tuple(split)} must be three non-negative fractions summing to 1")
-    if not 50.0 <= rate_hz <= 400.0:
-        raise GaitnodeError(f"cohort: sample rate {rate_hz:g} Hz is outside 50-400 Hz")
+    if not RATE_MIN_HZ <= rate_hz <= RATE_MAX_HZ:
+        raise GaitnodeError(f"cohort: sample rate {rate_hz:g} Hz is outside {RATE_MIN_HZ:g}-{RATE_MAX_HZ:g} Hz")
 
 
 def _file_stem(*parts: str) -> str:
@@ -153,10 +153,7 @@ def make_cohort(out_dir, n_subjects: int, protocols=("bruce", "free_walk"), plac
                                   "protocol": label, "placement": placement, "side": side})
             jobs.append({"subject": subject, "protocol": proto, "stream": protocol_stream(seed, k, label),
                          "outputs": outputs, "rate_hz": float(rate_hz), "overwrite": overwrite})
-    if not overwrite:
-        clash = next((f["path"] for f in files if (out / f["path"]).exists()), None)
-        if clash:
-            raise GaitnodeError(f"{out / clash}: already exists; pass overwrite=True (CLI: --force)")
+    refuse_existing([out / f["path"] for f in files], overwrite=overwrite)
     if workers > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(_run_job, jobs))

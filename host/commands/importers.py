@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from gaitnode.errors import GaitnodeError
+from gaitnode.errors import GaitnodeError, refuse_existing
 from gaitnode.sessions.model import PLACEMENTS, SEXES, SIDES, Session, SessionMeta, Subject
 
 import_app = typer.Typer(name="import", help="Import CSV, Garmin FIT or UCI HAR recordings as .gns sessions.",
@@ -42,8 +42,7 @@ def _meta(placement: str, side: str | None, subject_id: str | None, sex: str | N
 
 def _output(path: Path, output: Path | None, overwrite: bool) -> Path:
     out = output if output is not None else path.with_suffix(".gns")
-    if out.exists() and not overwrite:
-        raise GaitnodeError(f"{out}: already exists; pass --overwrite to replace it")
+    refuse_existing([out], overwrite=overwrite)
     return out
 
 
@@ -76,7 +75,7 @@ _SEX = typer.Option(None, "--sex", help="male or female.")
 _AGE = typer.Option(None, "--age", help="Subject age, years.")
 _HEIGHT = typer.Option(None, "--height", help="Subject height, m.")
 _MASS = typer.Option(None, "--mass", help="Subject body mass, kg.")
-_OVERWRITE = typer.Option(False, "--overwrite", "--force", help="Replace existing output files.")
+_OVERWRITE = typer.Option(False, "--force", "--overwrite", help="Replace existing output files.")
 
 
 @import_app.command("csv")
@@ -148,10 +147,7 @@ def import_uci_har_cmd(
     sessions = load_uci_har(path, splits, rate_hz=rate)
     names = [output / f"{s.meta.subject.id}_{s.meta.extra['uci_split']}_w{s.meta.extra['uci_windows'][0]:05d}.gns"
              for s in sessions]
-    existing = [p for p in names if p.exists()]
-    if existing and not overwrite:
-        raise GaitnodeError(f"{existing[0]}: already exists ({len(existing)} of the {len(names)} outputs do); "
-                            f"pass --overwrite to replace them")
+    refuse_existing(names, overwrite=overwrite)
     output.mkdir(parents=True, exist_ok=True)
     for out, s in zip(names, sessions):
         write_session(s, out, overwrite=overwrite)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from gaitnode.errors import GaitnodeError
+from gaitnode.errors import refuse_existing
 
 
 def report(
@@ -27,8 +27,7 @@ def report(
     from gaitnode.sessions.store import read_session
 
     out = out if out is not None else session.with_suffix(".png")
-    if out.exists() and not force:
-        raise GaitnodeError(f"{out}: already exists; pass --force to replace it")
+    refuse_existing([out], overwrite=force)
     s = read_session(session, recover=recover)
     t_range = None if start is None and end is None else (start, end)
     result = plot_session(s, out, t_range=t_range, zoom_s=zoom)

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import typer
 
-from gaitnode.errors import GaitnodeError
-from gaitnode.sessions.model import SEXES, SIDES
-
-SIM_PLACEMENTS = ("shank", "foot")  # the placements the simulator models
+from gaitnode.errors import GaitnodeError, refuse_existing
+from gaitnode.sessions.model import RATE_MAX_HZ, RATE_MIN_HZ, SEXES, SIDES
+from gaitnode.simulate.kinematics import SIM_PLACEMENTS
 
 
 def _csv(value: str, what: str, allowed: tuple[str, ...] | None = None) -> list[str]:
@@ -46,10 +45,9 @@ def simulate(
     _one_of(placement, "placement", SIM_PLACEMENTS)
     _one_of(side, "side", SIDES)
     _one_of(sex, "sex", SEXES)
-    if not 50.0 <= rate <= 400.0:
-        raise GaitnodeError(f"--rate: {rate:g} Hz is outside 50-400 Hz")
-    if out.exists() and not force:
-        raise GaitnodeError(f"{out}: already exists; pass --force to replace it")
+    if not RATE_MIN_HZ <= rate <= RATE_MAX_HZ:
+        raise GaitnodeError(f"--rate: {rate:g} Hz is outside {RATE_MIN_HZ:g}-{RATE_MAX_HZ:g} Hz")
+    refuse_existing([out], overwrite=force)
     subject = cohort_subject(seed, 0, sex)
     label = Path(protocol).stem if protocol.endswith((".yaml", ".yml")) else protocol
     proto, session = simulate_session(subject, protocol, protocol_stream(seed, 0, label), placement=placement,

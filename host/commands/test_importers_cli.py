@@ -68,7 +68,7 @@ def test_existing_output_needs_overwrite(capsys, tmp_path):
     src = _csv(tmp_path / "walk.csv")
     assert _run(capsys, "import", "csv", src, "-o", tmp_path / "o.gns")[0] == 0
     code, _, err = _run(capsys, "import", "csv", src, "-o", tmp_path / "o.gns")
-    assert code == 2 and "already exists; pass --overwrite" in err
+    assert code == 2 and "already exists; pass --force" in err
     assert _run(capsys, "import", "csv", src, "-o", tmp_path / "o.gns", "--overwrite", "--rate", "100")[0] == 0
     assert read_session(tmp_path / "o.gns").meta.rate_hz == 100.0
 
