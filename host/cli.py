@@ -20,6 +20,8 @@ COMMAND_MODULES = (
     "sessions",  # inspect, export
     "importers",  # import csv|fit|uci-har
     "report",  # report
+    "models",  # the train / quantize / evaluate groups
+    "heel_strike",  # train|quantize|evaluate heel-strike
 )
 
 app = typer.Typer(

@@ -31,10 +31,11 @@ if [[ ! -x $VENV/bin/python ]]; then
   fi
 fi
 
-stamp=$VENV/.installed-$(sha1sum pyproject.toml | cut -c1-12)
+stamp=$VENV/.installed-$(cat pyproject.toml scripts/requirements-nodeps.txt | sha1sum | cut -c1-12)
 if [[ ! -f $stamp ]]; then
   "$VENV/bin/python" -m pip install -q --upgrade pip setuptools wheel
-  "$VENV/bin/python" -m pip install -q -e '.[test]'
+  "$VENV/bin/python" -m pip install -q -e '.[test,ml]'
+  "$VENV/bin/python" -m pip install -q --no-deps -r scripts/requirements-nodeps.txt
   rm -f "$VENV"/.installed-*
   touch "$stamp"
 fi

@@ -3,6 +3,7 @@
 #   1. simulate a small cohort (subjects x protocols x placements, split by subject)
 #   2. summarise one session and export it to Parquet
 #   3. plot sessions (IMU, reference events, gait phase, activity, VO2/HR)
+#   4. the heel-strike model: train (shank, foot), int8 + TFLite-Micro + C arrays, evaluate, transfer learning
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-build/demo}
@@ -26,5 +27,9 @@ for f in $(find "$OUT/cohort/test" -name '*.gns' | sort); do
   $GN report "$f" -o "$OUT/plots/$(basename "${f%.gns}").png"
 done
 ls -1 "$OUT/plots"
+
+echo
+echo "== 4. heel-strike model -> $OUT/heel_strike"
+scripts/heel_strike.sh "$OUT/heel_strike"
 echo
 echo "demo: done (all data above is synthetic, from the gaitnode simulator)"

@@ -48,7 +48,7 @@ EVENT_COLUMNS = {"t_s": ("<f8", (), None), "kind": ("|i1", (), None), "side": ("
 SERIES_COLUMNS = {"t_s": ("<f8", (), None), "value": ("<f8", (), None)}
 
 # Annotations the reader puts in meta.extra; they describe one file, so writers drop them.
-READER_KEYS = ("complete", "damage", "ignored")
+READER_KEYS = ("complete", "damage", "ignored", "loaded_from")  # loaded_from: training.datasets
 
 # 6000 rows = 1 min at 100 Hz (~0.3 MB): damage in one chunk costs at most that much of an
 # offline-written file, and the per-chunk header (~0.3 kB) stays negligible.

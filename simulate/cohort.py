@@ -51,7 +51,7 @@ def protocol_stream(seed: int, k: int, protocol: str) -> np.random.SeedSequence:
 
 def simulate_session(subject: SubjectParams, protocol_name: str, stream: np.random.SeedSequence, *,
                      placement: str = "shank", side: str = "left", rate_hz: float = 100.0,
-                     duration_s: float | None = None) -> tuple[Protocol, Session]:
+                     duration_s: float | None = None, mounting="random") -> tuple[Protocol, Session]:
     """Build the protocol from `stream` and run the simulator on it; returns (protocol, session).
 
     The simulator seed is drawn from the same stream, after the protocol, so placements and sides
@@ -62,7 +62,8 @@ def simulate_session(subject: SubjectParams, protocol_name: str, stream: np.rand
     rng = np.random.default_rng(stream)
     protocol = by_name(protocol_name, rng, duration_s)
     sim_seed = int(rng.integers(2 ** 63))
-    session = Simulator(rate_hz=rate_hz, placement=placement, side=side, seed=sim_seed).simulate(subject, protocol)
+    session = Simulator(rate_hz=rate_hz, placement=placement, side=side, mounting=mounting,
+                        seed=sim_seed).simulate(subject, protocol)
     session.meta.synthetic = True
     return protocol, session
 
@@ -105,7 +106,7 @@ def _run_job(job: dict) -> dict:
     rows = []
     for placement, side, path in job["outputs"]:
         protocol, session = simulate_session(job["subject"], job["protocol"], job["stream"], placement=placement,
-                                             side=side, rate_hz=job["rate_hz"])
+                                             side=side, rate_hz=job["rate_hz"], mounting=job["mounting"])
         write_session(session, path, overwrite=job["overwrite"])
         rows.append({"protocol_name": protocol.name, "duration_s": round(session.duration_s, 3)})
     return {"rows": rows}
@@ -113,17 +114,21 @@ def _run_job(job: dict) -> dict:
 
 def make_cohort(out_dir, n_subjects: int, protocols=("bruce", "free_walk"), placements=("shank",),
                 rate_hz: float = 100.0, seed: int = 0, split=(0.6, 0.2, 0.2), sides=("left",), *,
-                workers: int = 1, overwrite: bool = False) -> dict:
+                workers: int = 1, overwrite: bool = False, mounting: str = "random") -> dict:
     """Simulate a synthetic cohort into out_dir and return its manifest (also written as cohort.json).
 
     Files: out_dir/{train,val,test}/<subject>_<protocol>_<placement>.gns (with _<side> appended when
     more than one side is asked for). Subjects are assigned to splits by a seeded permutation
     (val/test counts rounded from `split`, train the rest), never by window. protocols: names or
-    .yaml paths (see protocols.by_name); rate_hz: IMU rate in Hz; workers: processes (1 = in line).
+    .yaml paths (see protocols.by_name); rate_hz: IMU rate in Hz; workers: processes (1 = in line);
+    mounting: the sensor mounting draw, "random" (about the limb axis) or "random_any" (board axes
+    any way round too) or "nominal" (see simulate.sensor.draw_mounting).
     Raises GaitnodeError for bad arguments or existing files (unless overwrite).
     """
     protocols, placements, sides = tuple(protocols), tuple(placements), tuple(sides)
     _check_args(n_subjects, protocols, placements, sides, rate_hz, tuple(split))
+    if mounting not in ("nominal", "random", "random_any"):
+        raise GaitnodeError(f"cohort: mounting {mounting!r} is not one of nominal, random, random_any")
     out = Path(out_dir)
     manifest_path = out / "cohort.json"
     if manifest_path.exists() and not overwrite:
@@ -152,7 +157,8 @@ def make_cohort(out_dir, n_subjects: int, protocols=("bruce", "free_walk"), plac
                     files.append({"path": rel.as_posix(), "subject": subject.id, "split": split_of[k],
                                   "protocol": label, "placement": placement, "side": side})
             jobs.append({"subject": subject, "protocol": proto, "stream": protocol_stream(seed, k, label),
-                         "outputs": outputs, "rate_hz": float(rate_hz), "overwrite": overwrite})
+                         "outputs": outputs, "rate_hz": float(rate_hz), "overwrite": overwrite,
+                         "mounting": mounting})
     refuse_existing([out / f["path"] for f in files], overwrite=overwrite)
     if workers > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -168,6 +174,7 @@ def make_cohort(out_dir, n_subjects: int, protocols=("bruce", "free_walk"), plac
         "seed": int(seed),
         "n_subjects": n_subjects,
         "rate_hz": float(rate_hz),
+        "mounting": mounting,
         "protocols": [Path(p).stem if p.endswith((".yaml", ".yml")) else p for p in protocols],
         "placements": list(placements),
         "sides": list(sides),

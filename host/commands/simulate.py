@@ -68,6 +68,8 @@ def cohort(
     seed: int = typer.Option(0, "--seed", help="Seed; subject k's data never depends on the number of subjects."),
     split: str = typer.Option("0.6,0.2,0.2", "--split", help="train,val,test fractions (by subject)."),
     workers: int = typer.Option(1, "--workers", help="Worker processes."),
+    mounting: str = typer.Option("random", "--mounting", help="Sensor mounting draw: random (any rotation about "
+                                 "the limb axis), random_any (board axes any way round too), nominal."),
     force: bool = typer.Option(False, "--force", help="Replace existing files."),
 ) -> None:
     """Simulate a synthetic cohort: subjects x protocols x placements, split train/val/test by subject."""
@@ -79,7 +81,8 @@ def cohort(
         raise GaitnodeError(f"--split: {split!r} is not three comma-separated numbers") from None
     manifest = make_cohort(out, subjects, protocols=_csv(protocols, "protocols"),
                            placements=_csv(placements, "placements", SIM_PLACEMENTS), rate_hz=rate, seed=seed,
-                           split=fractions, sides=_csv(sides, "sides", SIDES), workers=workers, overwrite=force)
+                           split=fractions, sides=_csv(sides, "sides", SIDES), workers=workers, overwrite=force,
+                           mounting=mounting)
     counts = ", ".join(f"{name} {len(ids)}" for name, ids in manifest["split"].items())
     typer.echo(f"wrote {len(manifest['files'])} synthetic sessions to {out} ({counts} subjects; "
                f"protocols {', '.join(manifest['protocols'])}; seed {seed}) and {Path(out) / 'cohort.json'}")

@@ -1,0 +1,81 @@
+"""ctypes mirrors of the C core's structs and the prototypes of its functions.
+
+Mirrors gn_hs_event.h, gn_gyro_hs.h and gn_hs_picker.h field for field; the state structs stay
+opaque (allocated with the size the library reports).
+"""
+
+from __future__ import annotations
+
+import ctypes
+
+from gaitnode.ccore.build import load_library
+
+c_float_p = ctypes.POINTER(ctypes.c_float)
+c_uint8_p = ctypes.POINTER(ctypes.c_uint8)
+
+PLACEMENTS = {"shank": 0, "foot": 1}  # gn_placement
+
+
+class HsEvent(ctypes.Structure):
+    """gn_hs_event: index (sample), frac (samples, -0.5..0.5), value (signal at the extremum)."""
+
+    _fields_ = [("index", ctypes.c_uint32), ("frac", ctypes.c_float), ("value", ctypes.c_float)]
+
+
+class GyroHsParams(ctypes.Structure):
+    """gn_gyro_hs_params (units in gn_gyro_hs.h)."""
+
+    _fields_ = [("placement", ctypes.c_int32), ("rate_hz", ctypes.c_float), ("axis_tau_s", ctypes.c_float),
+                ("settle_s", ctypes.c_float), ("still_dps", ctypes.c_float), ("quiet_s", ctypes.c_float),
+                ("min_peak_dps", ctypes.c_float), ("peak_frac", ctypes.c_float), ("peak_tau_s", ctypes.c_float),
+                ("max_search_s", ctypes.c_float), ("refractory_s", ctypes.c_float)]
+
+
+class PickerParams(ctypes.Structure):
+    """gn_hs_picker_params: threshold, release (probability), min_interval (samples)."""
+
+    _fields_ = [("threshold", ctypes.c_float), ("release", ctypes.c_float), ("min_interval", ctypes.c_uint32)]
+
+
+def _declare(lib: ctypes.CDLL) -> ctypes.CDLL:
+    ev_p = ctypes.POINTER(HsEvent)
+    protos = {
+        "gn_gyro_hs_default_params": (None, [ctypes.POINTER(GyroHsParams), ctypes.c_int32]),
+        "gn_gyro_hs_check_params": (ctypes.c_int, [ctypes.POINTER(GyroHsParams)]),
+        "gn_gyro_hs_init": (ctypes.c_int, [ctypes.c_void_p, ctypes.POINTER(GyroHsParams)]),
+        "gn_gyro_hs_push": (ctypes.c_int, [ctypes.c_void_p, c_float_p, ev_p]),
+        "gn_gyro_hs_gap": (None, [ctypes.c_void_p]),
+        "gn_gyro_hs_settled": (ctypes.c_int, [ctypes.c_void_p]),
+        "gn_gyro_hs_state_size": (ctypes.c_uint32, []),
+        "gn_gyro_hs_run": (ctypes.c_uint32, [ctypes.c_void_p, c_float_p, c_uint8_p, ctypes.c_uint32, ev_p,
+                                             ctypes.c_uint32]),
+        "gn_hs_picker_default_params": (None, [ctypes.POINTER(PickerParams)]),
+        "gn_hs_picker_check_params": (ctypes.c_int, [ctypes.POINTER(PickerParams)]),
+        "gn_hs_picker_init": (ctypes.c_int, [ctypes.c_void_p, ctypes.POINTER(PickerParams)]),
+        "gn_hs_picker_push": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_float, ev_p]),
+        "gn_hs_picker_flush": (ctypes.c_int, [ctypes.c_void_p, ev_p]),
+        "gn_hs_picker_state_size": (ctypes.c_uint32, []),
+        "gn_hs_picker_run": (ctypes.c_uint32, [ctypes.c_void_p, c_float_p, ctypes.c_uint32, ctypes.c_int, ev_p,
+                                               ctypes.c_uint32]),
+    }
+    for name, (restype, argtypes) in protos.items():
+        fn = getattr(lib, name)
+        fn.restype = restype
+        fn.argtypes = argtypes
+    return lib
+
+
+_core: ctypes.CDLL | None = None
+
+
+def core() -> ctypes.CDLL:
+    """The loaded C core with its prototypes declared (built on first use)."""
+    global _core
+    if _core is None:
+        _core = _declare(load_library())
+    return _core
+
+
+def new_state(size: int) -> ctypes.Array:
+    """Zeroed, malloc-aligned memory for a C state struct of `size` bytes."""
+    return ctypes.create_string_buffer(int(size))

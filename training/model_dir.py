@@ -1,0 +1,144 @@
+"""The model directory: `model.keras` (float tf_keras model) + `model.json` (metadata).
+
+model.json is checked against MODEL_JSON_SCHEMA (jsonschema) and a few cross-field rules
+(one norm_mean/norm_std entry per channel, window/hop/output_delay consistent) on save and on
+load; an invalid file raises GaitnodeError naming the file and the field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import jsonschema
+
+from gaitnode import tf_env
+from gaitnode.errors import GaitnodeError, refuse_existing
+from gaitnode.training.heel_strike_models import ARCHITECTURES
+from gaitnode.training.windows import IMU9, check_window_params
+
+MODEL_FILE = "model.keras"
+META_FILE = "model.json"
+
+_number_list = {"type": "array", "items": {"type": "number"}, "minItems": 1}
+MODEL_JSON_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["format", "version", "task", "architecture", "placement", "rate_hz", "channels", "window", "hop",
+                 "output_delay", "label_half_width", "norm_mean", "norm_std", "threshold", "min_interval_s", "seed",
+                 "synthetic_training_data", "training"],
+    "properties": {
+        "format": {"const": "gaitnode-model"},
+        "version": {"const": 1},
+        "task": {"const": "heel_strike"},
+        "architecture": {"enum": list(ARCHITECTURES)},
+        "placement": {"type": "string", "minLength": 1},
+        "rate_hz": {"type": "number", "exclusiveMinimum": 0},
+        "channels": {"type": "array", "items": {"enum": list(IMU9)}, "minItems": 1, "uniqueItems": True},
+        "window": {"type": "integer", "minimum": 1},
+        "hop": {"type": "integer", "minimum": 1},
+        "output_delay": {"type": "integer", "minimum": 0},
+        "label_half_width": {"type": "integer", "minimum": 0},
+        "norm_mean": _number_list,
+        "norm_std": {**_number_list, "items": {"type": "number", "exclusiveMinimum": 0}},
+        "threshold": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+        "min_interval_s": {"type": "number", "minimum": 0},
+        "seed": {"type": "integer"},
+        "synthetic_training_data": {"type": "boolean"},
+        "training": {"type": "object"},
+    },
+}
+
+
+def validate_meta(meta: dict, where: str = META_FILE) -> dict:
+    """Check a model.json dict; returns it. GaitnodeError '<where>: field <path>: <problem>'."""
+    errors = sorted(jsonschema.Draft202012Validator(MODEL_JSON_SCHEMA).iter_errors(meta),
+                    key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        e = errors[0]
+        field = ".".join(map(str, e.absolute_path)) or "(top level)"
+        raise GaitnodeError(f"{where}: field {field}: {e.message}")
+    c = len(meta["channels"])
+    for key in ("norm_mean", "norm_std"):
+        if len(meta[key]) != c:
+            raise GaitnodeError(f"{where}: field {key}: {len(meta[key])} values for {c} channels")
+    try:
+        check_window_params(meta["window"], meta["hop"], meta["output_delay"])
+    except GaitnodeError as e:
+        raise GaitnodeError(f"{where}: fields window/hop/output_delay: {e}") from None
+    return meta
+
+
+def file_sha256(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def save_model_dir(path, model, meta: dict, *, overwrite: bool = False) -> Path:
+    """Write `model` (model.keras) and `meta` (model.json, sorted keys, indent 2) into directory `path`.
+
+    Raises GaitnodeError when meta is invalid, or when either file exists and overwrite is False.
+    Returns the directory.
+    """
+    d = Path(path)
+    validate_meta(meta, str(d / META_FILE))
+    refuse_existing([d / MODEL_FILE, d / META_FILE], overwrite=overwrite)
+    if d.exists() and not d.is_dir():
+        raise GaitnodeError(f"{d}: exists and is not a directory")
+    d.mkdir(parents=True, exist_ok=True)
+    # Write both beside their targets, then rename: a crash never leaves a new model with old metadata.
+    tmp_model = d / f".{MODEL_FILE}.{os.getpid()}.tmp.keras"
+    tmp_meta = d / f".{META_FILE}.{os.getpid()}.tmp"
+    try:
+        model.save(tmp_model)
+        tmp_meta.write_text(json.dumps(meta, sort_keys=True, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp_model, d / MODEL_FILE)
+        os.replace(tmp_meta, d / META_FILE)
+    finally:
+        tmp_model.unlink(missing_ok=True)
+        tmp_meta.unlink(missing_ok=True)
+    return d
+
+
+def load_meta(path) -> dict:
+    """The validated model.json of model directory `path`."""
+    f = Path(path) / META_FILE
+    if not f.is_file():
+        raise GaitnodeError(f"{f}: no such file; {path} is not a model directory (train one first)")
+    try:
+        meta = json.loads(f.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise GaitnodeError(f"{f}: cannot be read ({e})") from None
+    except json.JSONDecodeError as e:
+        raise GaitnodeError(f"{f}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+    if not isinstance(meta, dict):
+        raise GaitnodeError(f"{f}: field (top level): must be a JSON object")
+    return validate_meta(meta, str(f))
+
+
+def load_model_dir(path):
+    """(model, meta) from model directory `path`; the model is loaded uncompiled.
+
+    Raises GaitnodeError for a missing/invalid model.json, a missing or unreadable model.keras, or a
+    model whose input/output shape disagrees with model.json.
+    """
+    d = Path(path)
+    meta = load_meta(d)
+    f = d / MODEL_FILE
+    if not f.is_file():
+        raise GaitnodeError(f"{f}: no such file (the model directory is incomplete)")
+    _, keras = tf_env.load()
+    try:
+        model = keras.models.load_model(f, compile=False)
+    except Exception as e:  # Keras raises many types for a damaged archive
+        raise GaitnodeError(f"{f}: cannot be loaded as a Keras model ({type(e).__name__}: {e})") from None
+    want_in = (meta["window"], len(meta["channels"]))
+    if tuple(model.input_shape[1:]) != want_in or tuple(model.output_shape[1:]) != (meta["window"],):
+        raise GaitnodeError(f"{f}: model maps {model.input_shape[1:]} -> {model.output_shape[1:]}, but "
+                            f"{META_FILE} says window {meta['window']} x {len(meta['channels'])} channels")
+    return model, meta
