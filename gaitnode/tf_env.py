@@ -16,7 +16,9 @@ from gaitnode.errors import GaitnodeError
 def load():
     """Return (tensorflow, tf_keras) with legacy Keras selected and TF's C++ logging quiet."""
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # 3: TF's C++ ERROR lines too (e.g. harmless "NodeDef mentions attribute" from tf.data);
+    # real failures still surface as Python exceptions.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     # oneDNN reorders float sums (run-to-run differences); off for reproducible training.
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     try:

@@ -78,6 +78,16 @@ def test_two_sides_get_their_own_files(tmp_path, short):
     assert sides == ["left", "right"]
 
 
+def test_mounting_mode_reaches_the_sessions(tmp_path, short):
+    # same subject and walk; "nominal" puts every board the same way, "random_any" turns it
+    a = make_cohort(tmp_path / "a", 1, protocols=(short,), rate_hz=50.0, split=(1, 0, 0), mounting="nominal")
+    b = make_cohort(tmp_path / "b", 1, protocols=(short,), rate_hz=50.0, split=(1, 0, 0), mounting="random_any")
+    assert (a["mounting"], b["mounting"]) == ("nominal", "random_any")
+    ma = np.array(read_session(tmp_path / "a" / a["files"][0]["path"]).meta.mounting)
+    mb = np.array(read_session(tmp_path / "b" / b["files"][0]["path"]).meta.mounting)
+    assert not np.allclose(ma, mb)
+
+
 @pytest.mark.parametrize("kwargs,message", [
     ({"n_subjects": 0}, "positive integer"),
     ({"placements": ("wrist",)}, "placement 'wrist' is not one of shank, foot"),
@@ -85,6 +95,7 @@ def test_two_sides_get_their_own_files(tmp_path, short):
     ({"split": (0.5, 0.5, 0.5)}, "summing to 1"),
     ({"rate_hz": 1000.0}, "outside 50-400 Hz"),
     ({"protocols": ("jogging",)}, "unknown protocol 'jogging'"),
+    ({"mounting": "upside_down"}, "mounting 'upside_down'"),
 ])
 def test_bad_arguments_fail_before_writing(tmp_path, kwargs, message):
     args = {"n_subjects": 2, "protocols": ("bruce",), **kwargs}

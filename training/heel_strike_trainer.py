@@ -166,6 +166,8 @@ def run_epochs(model, train: WindowSet, val: WindowSet, *, mean, std, epochs: in
     """Train a compiled model epoch by epoch with early stopping on the validation loss.
 
     Each epoch reshuffles the training windows and runs len(train) // batch_size whole batches.
+    max_train_s (s) bounds the whole run: no epoch starts that would not finish within it (by
+    the longest epoch so far), and an epoch that reaches it stops early and is validated.
     Restores the weights of the best epoch before returning. Returns {"history": {"loss",
     "val_loss"}, "epochs_run", "best_epoch" (1-based), "best_val_loss", "stopped" ("patience" |
     "epochs" | "time_budget"), "seconds"}.
@@ -181,10 +183,16 @@ def run_epochs(model, train: WindowSet, val: WindowSet, *, mean, std, epochs: in
     optimizer = getattr(model, "optimizer", None)
     if optimizer is not None and hasattr(optimizer, "build"):
         optimizer.build(model.trainable_variables)  # slots made up front: the train step traces once
+    longest_epoch, out_of_time = 0.0, False
     for epoch in range(1, epochs + 1):
+        t_epoch = time.monotonic()
         order = rng.permutation(len(train))
         total, count = 0.0, 0
         for b in range(0, len(order) - batch + 1, batch):
+            # The budget is a promise: an epoch that would overrun it is cut short (then validated).
+            if max_train_s is not None and count and time.monotonic() - t0 > max_train_s:
+                out_of_time = True
+                break
             rows = order[b:b + batch]
             X, Y, V = train.gather(rows)
             if rotation_deg > 0 and triplets:
@@ -205,7 +213,10 @@ def run_epochs(model, train: WindowSet, val: WindowSet, *, mean, std, epochs: in
         if wait >= patience:
             stopped = "patience"
             break
-        if max_train_s is not None and time.monotonic() - t0 > max_train_s and epoch < epochs:
+        longest_epoch = max(longest_epoch, time.monotonic() - t_epoch)
+        # No new epoch when it would not fit in the budget (epochs take about equally long).
+        if max_train_s is not None and epoch < epochs and (
+                out_of_time or time.monotonic() - t0 + longest_epoch > max_train_s):
             stopped = "time_budget"
             break
     if best_epoch == 0:

@@ -1,6 +1,6 @@
 """Heel-strike events from the model's per-sample probability: the firmware's C unit gn_hs_picker.
 
-The rules (hysteresis regions, argmax with plateau centre / parabolic refinement, refractory
+The rules (hysteresis regions, the event at the centroid of the probability crest, refractory
 interval, NaN ends a region, flush at the end) are documented in
 firmware/lib/gaitnode_core/src/gn_hs_picker.h; this module only moves arrays in and events out.
 """

@@ -10,11 +10,13 @@ extern "C" {
 
 /* One heel strike.
  * index: the sample index (0-based running count of the samples pushed since init, every pushed
- *        sample counted, NaN ones included) of the extremum that marks the event.
- * frac:  sub-sample offset of the extremum in samples, in [-0.5, 0.5] (parabolic interpolation
- *        through the extremum and its two neighbours; 0 when a neighbour is missing). The event
- *        time is t(index) + frac / rate_hz.
- * value: the signal at the extremum sample (deg/s for gn_gyro_hs, probability for gn_hs_picker). */
+ *        sample counted, NaN ones included) nearest the event: the angular-rate minimum
+ *        (gn_gyro_hs) or the probability crest's centroid (gn_hs_picker).
+ * frac:  sub-sample offset from that sample, in [-0.5, 0.5] (gn_gyro_hs: parabolic interpolation
+ *        through the minimum and its two neighbours, 0 when a neighbour is missing; gn_hs_picker:
+ *        the centroid's remainder). The event time is t(index) + frac / rate_hz.
+ * value: the signal at the event (deg/s at the minimum for gn_gyro_hs; the crest's maximum
+ *        probability for gn_hs_picker). */
 typedef struct {
     uint32_t index;
     float frac;

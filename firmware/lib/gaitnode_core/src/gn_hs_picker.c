@@ -30,51 +30,24 @@ int gn_hs_picker_init(gn_hs_picker_state *s, const gn_hs_picker_params *p)
     }
     s->p = *p;
     s->in_region = 0u;
-    s->prev_valid = 0u;
-    s->best_right_ok = 0u;
-    s->plateau_open = 0u;
     s->has_event = 0u;
-    s->prev = 0.0f;
     s->best_p = 0.0f;
-    s->best_left = NAN;
-    s->best_right = NAN;
-    s->best_idx = 0u;
-    s->plateau_len = 0u;
+    s->sum_w = 0.0f;
+    s->sum_wi = 0.0f;
+    s->region_start = 0u;
     s->last_event = 0u;
     s->n = 0u;
     return 0;
 }
 
-/* A new maximum at sample i with value p. */
-static void new_best(gn_hs_picker_state *s, float p, uint32_t i)
+/* Close the open region at its crest's centroid. 1 when an event is emitted. */
+static int close_region(gn_hs_picker_state *s, gn_hs_event *out)
 {
-    s->best_p = p;
-    s->best_idx = i;
-    s->best_left = s->prev_valid ? s->prev : NAN;
-    s->best_right = NAN;
-    s->best_right_ok = 0u;
-    s->plateau_len = 1u;
-    s->plateau_open = 1u;
-}
-
-/* Close the open region; right = p of the sample after it (NaN if none). 1 when an event is emitted. */
-static int close_region(gn_hs_picker_state *s, float right, gn_hs_event *out)
-{
-    uint32_t idx;
-    float frac;
+    /* sum_w > 0: the region's first sample had p >= threshold > 0 */
+    const float c = s->sum_wi / s->sum_w;   /* samples after region_start, >= 0 */
+    const float whole = floorf(c + 0.5f);   /* nearest sample */
+    const uint32_t idx = s->region_start + (uint32_t)whole;
     s->in_region = 0u;
-    if (s->plateau_open) {
-        s->best_right = right;
-        s->best_right_ok = 1u;
-        s->plateau_open = 0u;
-    }
-    if (s->plateau_len > 1u) {
-        idx = s->best_idx + (s->plateau_len - 1u) / 2u;
-        frac = ((s->plateau_len - 1u) % 2u != 0u) ? 0.5f : 0.0f;
-    } else {
-        idx = s->best_idx;
-        frac = gn_parabolic_offset(s->best_left, s->best_p, s->best_right); /* 0 if a side is NaN */
-    }
     if (s->has_event && idx - s->last_event < s->p.min_interval) {
         return 0; /* refractory: the earlier, already announced event stands */
     }
@@ -82,10 +55,22 @@ static int close_region(gn_hs_picker_state *s, float right, gn_hs_event *out)
     s->last_event = idx;
     if (out != NULL) {
         out->index = idx;
-        out->frac = frac;
+        out->frac = c - whole;
         out->value = s->best_p;
     }
     return 1;
+}
+
+/* Add sample i (finite p >= release) to the open region. */
+static void accumulate(gn_hs_picker_state *s, float p, uint32_t i)
+{
+    if (p > s->best_p) {
+        s->best_p = p;
+    }
+    if (p >= s->p.threshold) {
+        s->sum_w += p;
+        s->sum_wi += p * (float)(i - s->region_start);
+    }
 }
 
 int gn_hs_picker_push(gn_hs_picker_state *s, float p, gn_hs_event *out)
@@ -96,22 +81,18 @@ int gn_hs_picker_push(gn_hs_picker_state *s, float p, gn_hs_event *out)
     s->n = i + 1u; /* wraps after 2^32 samples (497 days at 100 Hz) */
     if (s->in_region) {
         if (!finite || p < s->p.release) {
-            emitted = close_region(s, finite ? p : NAN, out);
-        } else if (p > s->best_p) {
-            new_best(s, p, i);
-        } else if (p == s->best_p && s->plateau_open) {
-            ++s->plateau_len;
-        } else if (s->plateau_open) {
-            s->best_right = p;
-            s->best_right_ok = 1u;
-            s->plateau_open = 0u;
+            emitted = close_region(s, out);
+        } else {
+            accumulate(s, p, i);
         }
     } else if (finite && p >= s->p.threshold) {
         s->in_region = 1u;
-        new_best(s, p, i);
+        s->region_start = i;
+        s->best_p = 0.0f;
+        s->sum_w = 0.0f;
+        s->sum_wi = 0.0f;
+        accumulate(s, p, i);
     }
-    s->prev = p;
-    s->prev_valid = (uint8_t)finite;
     return emitted;
 }
 
@@ -119,9 +100,8 @@ int gn_hs_picker_flush(gn_hs_picker_state *s, gn_hs_event *out)
 {
     int emitted = 0;
     if (s->in_region) {
-        emitted = close_region(s, NAN, out);
+        emitted = close_region(s, out);
     }
-    s->prev_valid = 0u; /* no neighbour across the end of a stream */
     return emitted;
 }
 

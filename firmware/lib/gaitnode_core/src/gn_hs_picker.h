@@ -7,9 +7,11 @@
  * Rules:
  * - A region starts at a sample with p >= threshold and ends at the first later sample with
  *   p < release or p NaN (hysteresis: release <= threshold keeps a noisy crest in one region).
- * - The region's event is its argmax. A plateau of equal maximal samples gives its centre
- *   (frac 0.5 for an even length); a single maximum is refined by a parabola through it and its
- *   two neighbours (frac 0 when a neighbour is NaN or missing).
+ * - The region's event is at the probability-weighted centroid of its samples with p >= threshold
+ *   (the crest; the hysteresis tail between release and threshold does not count, so a symmetric
+ *   crest gives its centre). The model is trained on box labels +-half width around the heel
+ *   strike, so its output is a plateau near 1 whose argmax is arbitrary (float) or a tie (int8);
+ *   the centroid is its middle. index = the nearest sample, frac = the rest in [-0.5, 0.5].
  * - Refractory: an event whose index is less than min_interval samples after the previous
  *   *emitted* event is dropped (the earlier one wins: on the device it has been announced).
  * - The event is emitted when its region ends; gn_hs_picker_flush ends an open region at the
@@ -36,16 +38,11 @@ typedef struct {
 typedef struct {
     gn_hs_picker_params p;
     uint8_t in_region;     /* a region is open */
-    uint8_t prev_valid;    /* prev holds the previous sample's finite p */
-    uint8_t best_right_ok; /* best_right is known */
-    uint8_t plateau_open;  /* the samples since best_idx all equal best_p */
     uint8_t has_event;     /* last_event is valid */
-    float prev;            /* p of the previous sample */
-    float best_p;          /* max p in the open region */
-    float best_left;       /* p of the sample before best_idx (NaN if missing) */
-    float best_right;      /* p of the sample after the plateau's end */
-    uint32_t best_idx;     /* first sample of the maximal plateau */
-    uint32_t plateau_len;  /* samples in the maximal plateau (1 = single maximum) */
+    float best_p;          /* max p in the open region (reported as the event's value) */
+    float sum_w;           /* sum of p over the region's samples with p >= threshold */
+    float sum_wi;          /* sum of p * (i - region_start) over the same samples */
+    uint32_t region_start; /* index of the region's first sample */
     uint32_t last_event;   /* index of the last emitted event */
     uint32_t n;            /* index the next pushed sample gets */
 } gn_hs_picker_state;
