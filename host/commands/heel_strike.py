@@ -228,6 +228,8 @@ def evaluate(
                                           "a single session, replacing its own events."),
     tolerance_ms: float = typer.Option(50.0, "--tolerance-ms", help="Event match tolerance (ms)."),
     split: str = typer.Option("test", "--split", help="Split to take from cohorts: train, val, test."),
+    placement: str | None = typer.Option(None, "--placement", help="Only sessions of this placement (default: "
+                                         "the placements the --model-dir models are for; classical: all)."),
     json_out: Path | None = typer.Option(None, "--json", help="Also write the full report as JSON here."),
     force: bool = typer.Option(False, "--force", help="Replace an existing JSON report."),
 ) -> None:
@@ -245,9 +247,21 @@ def evaluate(
     by_placement = {}
     for d in model_dir or []:
         by_placement.setdefault(load_meta(d)["placement"], d)
+    _check(placement, "placement", PLACEMENTS)
     loaded = []
     for p in sessions:
         loaded += load_sessions([p], split=split if cohort_manifest(p) is not None else None)
+    wanted = {placement} if placement else set(by_placement) if model != "classical" else None
+    if wanted is not None:
+        kept = [s for s in loaded if s.meta.placement in wanted]
+        skipped = len(loaded) - len(kept)
+        if not kept:
+            found = ", ".join(sorted({s.meta.placement for s in loaded}))
+            raise GaitnodeError(f"no {' or '.join(sorted(wanted))} sessions to evaluate (placements found: {found})")
+        if skipped:
+            typer.echo(f"note: {skipped} of {len(loaded)} sessions are not {' or '.join(sorted(wanted))} "
+                       f"sessions and are left out")
+        loaded = kept
     if reference is not None:
         from gaitnode.sessions.importers.events_csv import read_events_csv
 
