@@ -47,14 +47,17 @@ def main() -> int:
         models[name] = row
     classical = _load(out / "eval" / "classical.json")
     transfer = {}
-    for base in sorted((out / "eval").glob("transfer_*.base.json")):
+    for base in sorted((out / "eval").glob("transfer_S*.base.json")):
         subj = base.name.split("_")[1].split(".")[0]
-        ft = _load(base.with_name(f"transfer_{subj}.finetuned.json"))
-        b = _load(base)
-        if ft:
-            transfer[subj] = {"base_f1": b["overall"]["events"]["f1"], "finetuned_f1": ft["overall"]["events"]["f1"],
-                              "base_median_ms": b["overall"]["events"]["median_abs_error_ms"],
-                              "finetuned_median_ms": ft["overall"]["events"]["median_abs_error_ms"]}
+        row = {}
+        for what, prefix in (("rest_of_walk", "transfer_"), ("bruce", "transfer_bruce_")):
+            b = _load(out / "eval" / f"{prefix}{subj}.base.json")
+            ft = _load(out / "eval" / f"{prefix}{subj}.finetuned.json")
+            if b and ft:
+                row[what] = {"base_f1": b["overall"]["events"]["f1"], "finetuned_f1": ft["overall"]["events"]["f1"],
+                             "base_median_ms": b["overall"]["events"]["median_abs_error_ms"],
+                             "finetuned_median_ms": ft["overall"]["events"]["median_abs_error_ms"]}
+        transfer[subj] = row
     summary = {"data": "synthetic (gaitnode simulator), held-out subjects", "targets": TARGETS, "models": models,
                "classical": None if classical is None else {
                    p: g["events"] for p, g in classical["by_placement"].items()},
@@ -81,9 +84,11 @@ def main() -> int:
                   f"{_fmt(e['median_abs_error_ms'], '.1f')} | - | - | - | - | - |  ({p})")
     if transfer:
         print()
-        print("transfer learning (new synthetic subjects, board fitted any way round; fine-tuned on 120 s):")
+        print("transfer learning (new synthetic subjects, boards fitted any way round; fine-tuned on the first 120 s "
+              "of a free walk, gradual unfreezing): event F1 base -> fine-tuned")
         for subj, t in transfer.items():
-            print(f"  {subj}: event F1 base {t['base_f1']:.3f} -> fine-tuned {t['finetuned_f1']:.3f}")
+            parts = [f"{what.replace('_', ' ')} {r['base_f1']:.3f} -> {r['finetuned_f1']:.3f}" for what, r in t.items()]
+            print(f"  {subj}: " + "; ".join(parts))
     print(f"\nwrote {out / 'heel_strike_summary.json'}")
     return 0
 

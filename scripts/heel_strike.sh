@@ -52,14 +52,19 @@ if [[ ! -f $OUT/newsubjects/cohort.json ]]; then
 fi
 for f in "$OUT"/newsubjects/test/*_free-walk_shank.gns; do
   subj=$(basename "$f" | cut -d_ -f1)
-  rest="$OUT/newsubjects/test/${subj}_bruce_shank.gns"
-  # fine-tune on the first 2 minutes of the subject's free walk, evaluate on their Bruce test (never seen)
+  bruce="$OUT/newsubjects/test/${subj}_bruce_shank.gns"
+  # Fine-tune on the first 2 minutes of the subject's free walk (feature blocks unfrozen gradually: a board
+  # turned another way changes what the first convolution sees). Score base and fine-tuned models on the
+  # rest of that walk (never seen in training) and on the subject's Bruce test (running and incline too).
   $GN train heel-strike --finetune-from "$OUT/models/hs_shank" --data "$f" --data-seconds 120 \
-    -o "$OUT/models/hs_shank_ft_$subj" --force
-  $GN evaluate heel-strike "$rest" --model float --model-dir "$OUT/models/hs_shank" \
-    --json "$OUT/eval/transfer_${subj}.base.json" --force
-  $GN evaluate heel-strike "$rest" --model float --model-dir "$OUT/models/hs_shank_ft_$subj" \
-    --json "$OUT/eval/transfer_${subj}.finetuned.json" --force
+    --unfreeze gradual -o "$OUT/models/hs_shank_ft_$subj" --force
+  for m in base finetuned; do
+    dir="$OUT/models/hs_shank"; [[ $m == finetuned ]] && dir="$OUT/models/hs_shank_ft_$subj"
+    $GN evaluate heel-strike "$f" --from-seconds 120 --model float --model-dir "$dir" \
+      --json "$OUT/eval/transfer_${subj}.$m.json" --force
+    $GN evaluate heel-strike "$bruce" --model float --model-dir "$dir" \
+      --json "$OUT/eval/transfer_bruce_${subj}.$m.json" --force
+  done
 done
 
 if [[ $FULL == --full ]]; then

@@ -91,10 +91,10 @@ def train(
         val_sessions = load_sessions(val, placement=placement or base["placement"]) if val else None
         tuner = FineTuner(unfreeze=unfreeze, seed=seed).fit(finetune_from, sessions, val_sessions)
         save_model_dir(out, tuner.model_, tuner.meta_, overwrite=force)
-        info = tuner.meta_.get("training", {})
+        stages = tuner.meta_["training"]["fine_tune"]["stages"]
         seconds = sum(s.duration_s for s in sessions)
         typer.echo(f"wrote {out}: fine-tuned from {finetune_from} on {len(sessions)} sessions, {seconds:.0f} s "
-                   f"({_synthetic_note(sessions)}); {info.get('epochs_run', '?')} epochs")
+                   f"({_synthetic_note(sessions)}); {sum(st['epochs_run'] for st in stages)} epochs in {len(stages)} stage(s)")
         return
     from gaitnode.training.heel_strike_trainer import HeelStrikeTrainer
 
@@ -228,6 +228,8 @@ def evaluate(
                                           "a single session, replacing its own events."),
     tolerance_ms: float = typer.Option(50.0, "--tolerance-ms", help="Event match tolerance (ms)."),
     split: str = typer.Option("test", "--split", help="Split to take from cohorts: train, val, test."),
+    from_seconds: float | None = typer.Option(None, "--from-seconds", help="Score only from this time on (s since "
+                                              "each session's start), e.g. the part after fine-tuning data."),
     placement: str | None = typer.Option(None, "--placement", help="Only sessions of this placement (default: "
                                          "the placements the --model-dir models are for; classical: all)."),
     json_out: Path | None = typer.Option(None, "--json", help="Also write the full report as JSON here."),
@@ -262,6 +264,10 @@ def evaluate(
             typer.echo(f"note: {skipped} of {len(loaded)} sessions are not {' or '.join(sorted(wanted))} "
                        f"sessions and are left out")
         loaded = kept
+    if from_seconds is not None:
+        from gaitnode.sessions.slicing import time_slice
+
+        loaded = [time_slice(s, from_seconds) for s in loaded]
     if reference is not None:
         from gaitnode.sessions.importers.events_csv import read_events_csv
 

@@ -126,3 +126,15 @@ def test_bad_input_is_one_message_and_exit_2(pipeline, tmp_path, capsys):
     assert main(["quantize", "heel-strike", str(tmp_path), "--data", str(cohort)]) == 2
     err = capsys.readouterr().err
     assert "gaitnode: error:" in err and "Traceback" not in err
+
+
+def test_from_seconds_scores_only_the_rest_of_each_session(pipeline, tmp_path):
+    f = sorted((pipeline / "cohort" / "test").glob("*.gns"))[0]
+    whole, rest = tmp_path / "whole.json", tmp_path / "rest.json"
+    assert main(["evaluate", "heel-strike", str(f), "--model", "classical", "--json", str(whole)]) == 0
+    assert main(["evaluate", "heel-strike", str(f), "--model", "classical", "--from-seconds", "45",
+                 "--json", str(rest)]) == 0
+    s = read_session(f)
+    later = int(np.sum(s.heel_strikes() >= s.imu.t_s[0] + 45))
+    assert json.loads(rest.read_text())["overall"]["events"]["n_ref"] == later
+    assert later < json.loads(whole.read_text())["overall"]["events"]["n_ref"]
