@@ -35,7 +35,7 @@ def main() -> int:
         row = {"architecture": meta["architecture"], "placement": meta["placement"],
                "channels": len(meta["channels"]), "train_seconds": meta.get("training", {}).get("train_seconds"),
                "epochs_run": meta.get("training", {}).get("epochs_run"),
-               "int8_bytes": quant.get("int8_bytes"), "arena_bytes": quant.get("arena_bytes"),
+               "int8_bytes": quant.get("model_int8_bytes"), "arena_bytes": quant.get("arena_bytes"),
                "arena_bytes_measured": quant.get("arena_bytes_measured"),
                "tflm_vs_float_max_abs": (quant.get("tflm_vs_float") or {}).get("max_abs"),
                "event_f1_quantize_check": quant.get("event_f1")}
@@ -44,7 +44,8 @@ def main() -> int:
             if ev:
                 row[kind] = {"events": ev["overall"]["events"], "samples": ev["overall"]["samples"],
                              "by_speed": {k: v["events"]["f1"] for k, v in ev["by_speed"].items()}}
-        models[name] = row
+        if any(k in row for k in ("float", "tflm", "int8")):  # fine-tuned models are summarised under transfer
+            models[name] = row
     classical = _load(out / "eval" / "classical.json")
     transfer = {}
     for base in sorted((out / "eval").glob("transfer_S*.base.json")):
