@@ -40,13 +40,17 @@ class ModelDetector:
 
     def __init__(self, model_dir, kind: str = "float", *, threshold: float | None = None,
                  min_interval_s: float | None = None):
-        from gaitnode.training.model_dir import load_model_dir
+        from gaitnode.training.model_dir import load_meta, load_model_dir
 
         if kind not in ("float", "int8", "tflm"):
             raise GaitnodeError(f"unknown model kind {kind!r}; expected one of {', '.join(MODEL_KINDS)}")
         self.model_dir = Path(model_dir)
         self.kind = kind
-        model, self.meta = load_model_dir(self.model_dir)
+        # the Keras model only for "float"; the int8 runners need the metadata alone
+        if kind == "float":
+            model, self.meta = load_model_dir(self.model_dir)
+        else:
+            model, self.meta = None, load_meta(self.model_dir)
         self.threshold = float(self.meta["threshold"] if threshold is None else threshold)
         self.min_interval_s = float(self.meta["min_interval_s"] if min_interval_s is None else min_interval_s)
         self.runner = self._runner(model)
