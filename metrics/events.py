@@ -159,19 +159,32 @@ def match_events(ref_t, est_t, tolerance_s: float = DEFAULT_TOLERANCE_S) -> Even
     ref_idx, est_idx = ref_order[si[by_ref]], est_order[sj[by_ref]]
     errors = est[est_idx] - ref[ref_idx]
 
-    n_ref, n_est, tp = len(ref), len(est), len(ref_idx)
-    fp, fn = n_est - tp, n_ref - tp
+    tp = len(ref_idx)
+    return EventMatch(tolerance_s=tol, ref_idx=ref_idx, est_idx=est_idx, errors_s=errors,
+                      **event_scores(tp, len(est) - tp, len(ref) - tp, errors))
+
+
+def event_scores(tp: int, fp: int, fn: int, errors_s) -> dict:
+    """The EventMatch statistics from counts and the signed errors (s) of the tp matched pairs.
+
+    Used by `match_events` and by callers that pool matches over many sessions (match each
+    session on its own clock, add the counts, concatenate the errors). Returns n_ref, n_est,
+    tp, fp, fn, precision, recall, f1, median_abs_error_ms, p95_abs_error_ms, mean_error_ms,
+    std_error_ms with the conventions documented on EventMatch.
+    """
+    errors = np.asarray(errors_s, dtype=np.float64).reshape(-1)
+    if len(errors) != tp:
+        raise GaitnodeError(f"event scores: {len(errors)} errors for {tp} matched pairs")
+    n_ref, n_est = tp + fn, tp + fp
     nothing = n_ref == 0 and n_est == 0
-    precision = tp / n_est if n_est else float(nothing)
-    recall = tp / n_ref if n_ref else float(nothing)
-    f1 = 2 * tp / (2 * tp + fp + fn) if (tp + fp + fn) else 1.0
     abs_ms = np.abs(errors) * 1e3
-    return EventMatch(
-        tolerance_s=tol, n_ref=n_ref, n_est=n_est, tp=tp, fp=fp, fn=fn,
-        precision=float(precision), recall=float(recall), f1=float(f1),
-        ref_idx=ref_idx, est_idx=est_idx, errors_s=errors,
-        median_abs_error_ms=float(np.median(abs_ms)) if tp else None,
-        p95_abs_error_ms=float(np.percentile(abs_ms, 95)) if tp else None,
-        mean_error_ms=float(errors.mean() * 1e3) if tp else None,
-        std_error_ms=float(errors.std() * 1e3) if tp else None,
-    )
+    return {
+        "n_ref": n_ref, "n_est": n_est, "tp": tp, "fp": fp, "fn": fn,
+        "precision": float(tp / n_est if n_est else float(nothing)),
+        "recall": float(tp / n_ref if n_ref else float(nothing)),
+        "f1": float(2 * tp / (2 * tp + fp + fn) if (tp + fp + fn) else 1.0),
+        "median_abs_error_ms": float(np.median(abs_ms)) if tp else None,
+        "p95_abs_error_ms": float(np.percentile(abs_ms, 95)) if tp else None,
+        "mean_error_ms": float(errors.mean() * 1e3) if tp else None,
+        "std_error_ms": float(errors.std() * 1e3) if tp else None,
+    }

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from gaitnode.errors import GaitnodeError
-from gaitnode.metrics.events import match_events
+from gaitnode.metrics.events import event_scores, match_events
 
 
 def _best_by_enumeration(ref, est, tol):
@@ -167,3 +167,18 @@ def test_hundred_thousand_events_with_misses_and_spurious_detections():
     assert keep.sum() <= r.tp <= keep.sum() + 50
     assert r.fp == len(est) - r.tp
     assert r.median_abs_error_ms == pytest.approx(0.6745 * 15, rel=0.1)
+
+
+def test_event_scores_pool_sessions_like_one_match_on_a_joint_clock():
+    rng = np.random.default_rng(2)
+    refs = [np.sort(rng.uniform(0, 60, 50)) for _ in range(3)]
+    ests = [np.sort(np.concatenate([r[5:] + rng.normal(0, 0.02, len(r) - 5), rng.uniform(0, 60, 3)])) for r in refs]
+    ms = [match_events(r, e) for r, e in zip(refs, ests)]
+    pooled = event_scores(sum(m.tp for m in ms), sum(m.fp for m in ms), sum(m.fn for m in ms),
+                          np.concatenate([m.errors_s for m in ms]))
+    joint = match_events(np.concatenate([r + 1000 * k for k, r in enumerate(refs)]),
+                         np.concatenate([e + 1000 * k for k, e in enumerate(ests)]))
+    for key, value in pooled.items():
+        assert value == pytest.approx(getattr(joint, key), abs=1e-9), key
+    with pytest.raises(GaitnodeError, match="2 errors for 3 matched pairs"):
+        event_scores(3, 0, 0, [0.0, 0.0])

@@ -31,6 +31,16 @@ C_DIR = "c"
 MIN_ARENA_MARGIN_BYTES = 1024
 
 
+def output_paths(model_dir, name: str = "heel_strike") -> dict[str, Path]:
+    """What `Quantizer.run` writes into a model dir: {"float_tflite", "int8_tflite", "report",
+    "data_h", "data_cc", "config_h"} -> Path (the C sources in <model_dir>/c/)."""
+    model_dir = Path(model_dir)
+    c_dir = model_dir / C_DIR
+    return {"float_tflite": model_dir / FLOAT_FILE, "int8_tflite": model_dir / INT8_FILE,
+            "report": model_dir / REPORT_FILE, "data_h": c_dir / f"{name}_model_data.h",
+            "data_cc": c_dir / f"{name}_model_data.cc", "config_h": c_dir / f"{name}_model_config.h"}
+
+
 def arena_with_margin(measured: int, margin: float) -> int:
     """measured + max(margin * measured, 1024) bytes, rounded up to a multiple of 16."""
     extra = max(math.ceil(float(margin) * int(measured)), MIN_ARENA_MARGIN_BYTES)
@@ -98,9 +108,7 @@ class Quantizer:
         rep = check_windows(representative_x, window, channels, what="representative windows")
         held = check_windows(heldout_x, window, channels, what="held-out windows")
         c_dir = model_dir / C_DIR
-        paths = {"float_tflite": model_dir / FLOAT_FILE, "int8_tflite": model_dir / INT8_FILE,
-                 "report": model_dir / REPORT_FILE, "data_h": c_dir / f"{self.name}_model_data.h",
-                 "data_cc": c_dir / f"{self.name}_model_data.cc", "config_h": c_dir / f"{self.name}_model_config.h"}
+        paths = output_paths(model_dir, self.name)
         refuse_existing(paths.values(), overwrite=self.overwrite)
 
         # Everything is produced in a staging folder inside model_dir and moved into place only

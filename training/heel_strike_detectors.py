@@ -22,17 +22,9 @@ import numpy as np
 from gaitnode.errors import GaitnodeError
 from gaitnode.sessions.model import Session
 from gaitnode.training.heel_strike_eval import Detection
+from gaitnode.training.labels import DEFAULT_HALF_WIDTH, mark_around
 
 MODEL_KINDS = ("float", "int8", "tflm", "classical")
-
-
-def _expand(events_idx: np.ndarray, n: int, half_width: int) -> np.ndarray:
-    """bool [n]: True within +-half_width samples of each event index (the label rule)."""
-    out = np.zeros(n + 1, dtype=np.int32)
-    idx = np.asarray(events_idx, dtype=np.int64)
-    np.add.at(out, np.clip(idx - half_width, 0, n), 1)
-    np.add.at(out, np.clip(idx + half_width + 1, 0, n), -1)
-    return np.cumsum(out[:n]) > 0
 
 
 class ModelDetector:
@@ -60,7 +52,10 @@ class ModelDetector:
             from gaitnode.training.predict import KerasModelRunner
 
             return KerasModelRunner(model)
-        tflite = self.model_dir / "model_int8.tflite"
+        from gaitnode.quantize.quantizer import output_paths
+
+        outputs = output_paths(self.model_dir)
+        tflite, qpath = outputs["int8_tflite"], outputs["report"]
         if not tflite.is_file():
             raise GaitnodeError(f"{tflite}: not found; run `gaitnode quantize heel-strike {self.model_dir}` first")
         if self.kind == "int8":
@@ -69,7 +64,6 @@ class ModelDetector:
             return LiteRTRunner(tflite)
         from gaitnode.quantize.runners import TFLMRunner
 
-        qpath = self.model_dir / "quantize.json"
         if not qpath.is_file():
             raise GaitnodeError(f"{qpath}: not found; run `gaitnode quantize heel-strike {self.model_dir}` first")
         arena = int(json.loads(qpath.read_text())["arena_bytes"])
@@ -90,7 +84,7 @@ class ModelDetector:
 class ClassicalDetector:
     """The C gyro rule for the session's own placement; per-sample output = events +- half width."""
 
-    def __init__(self, label_half_width: int = 7, placement: str | None = None):
+    def __init__(self, label_half_width: int = DEFAULT_HALF_WIDTH, placement: str | None = None):
         self.label_half_width = int(label_half_width)
         self.placement = placement
 
@@ -102,14 +96,14 @@ class ClassicalDetector:
             raise GaitnodeError(f"the classical detector has rules for shank and foot, not {placement!r}")
         d = GyroHeelStrikeDetector(placement=placement, rate_hz=float(session.meta.rate_hz)).detect(
             session.imu.gyr, t_s=session.imu.t_s)
-        pred = _expand(d.events_idx_, len(session.imu), self.label_half_width)
+        pred = mark_around(d.events_idx_, len(session.imu), self.label_half_width)
         return Detection(events_s=d.events_s_, sample_pred=pred, covered=np.ones(len(pred), dtype=bool))
 
 
 def make_detector(kind: str, model_dir=None, *, label_half_width: int | None = None, **kw):
     """The detector for `--model KIND` (classical needs no model dir)."""
     if kind == "classical":
-        return ClassicalDetector(label_half_width=7 if label_half_width is None else label_half_width)
+        return ClassicalDetector(DEFAULT_HALF_WIDTH if label_half_width is None else label_half_width)
     if model_dir is None:
         raise GaitnodeError(f"--model {kind} needs a model directory (from `gaitnode train heel-strike`)")
     return ModelDetector(model_dir, kind, **kw)

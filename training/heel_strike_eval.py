@@ -24,8 +24,9 @@ import numpy as np
 
 from gaitnode.errors import GaitnodeError
 from gaitnode.metrics.classification import binary_report
-from gaitnode.metrics.events import match_events
+from gaitnode.metrics.events import event_scores, match_events
 from gaitnode.sessions.model import Session
+from gaitnode.training.labels import DEFAULT_HALF_WIDTH, heel_strike_labels
 
 DEFAULT_SPEED_EDGES = (0.0, 1.0, 1.4, 1.8, 2.4, math.inf)  # m/s: slow / normal / brisk walk, fast walk-jog, run
 
@@ -65,19 +66,9 @@ class _Tally:
 
     def events(self, tol_s: float) -> dict:
         err = np.concatenate(self.errors) if self.errors else np.zeros(0)
-        n_est, n_ref = self.tp + self.fp, self.tp + self.fn
-        prec = self.tp / n_est if n_est else (1.0 if n_ref == 0 else 0.0)
-        rec = self.tp / n_ref if n_ref else (1.0 if n_est == 0 else 0.0)
-        denom = 2 * self.tp + self.fp + self.fn
-        out = {"tolerance_ms": tol_s * 1e3, "n_ref": n_ref, "n_est": n_est, "tp": self.tp, "fp": self.fp,
-               "fn": self.fn, "precision": prec, "recall": rec, "f1": 2 * self.tp / denom if denom else 1.0}
-        if len(err):
-            a = np.abs(err) * 1e3
-            out.update(median_abs_error_ms=float(np.median(a)), p95_abs_error_ms=float(np.percentile(a, 95)),
-                       mean_error_ms=float(np.mean(err) * 1e3))
-        else:
-            out.update(median_abs_error_ms=None, p95_abs_error_ms=None, mean_error_ms=None)
-        return out
+        scores = event_scores(self.tp, self.fp, self.fn, err)
+        del scores["std_error_ms"]
+        return {"tolerance_ms": tol_s * 1e3, **scores}
 
     def samples(self) -> dict | None:
         if not self.y_true:
@@ -108,7 +99,7 @@ class HeelStrikeEvaluation:
         tp, fp, fn, tn, accuracy, precision, recall, f1 (the binary_report fields).
     """
 
-    def __init__(self, tolerance_s: float = 0.05, label_half_width: int = 7, speed_edges=DEFAULT_SPEED_EDGES):
+    def __init__(self, tolerance_s: float = 0.05, label_half_width: int = DEFAULT_HALF_WIDTH, speed_edges=DEFAULT_SPEED_EDGES):
         if not (tolerance_s > 0):
             raise GaitnodeError(f"tolerance must be > 0 s, got {tolerance_s}")
         if int(label_half_width) < 0:
@@ -135,8 +126,6 @@ class HeelStrikeEvaluation:
 
         `names` (e.g. file paths) label the per-session rows; default: the subject id.
         """
-        from gaitnode.training.labels import heel_strike_labels
-
         if len(sessions) != len(detections):
             raise GaitnodeError(f"{len(sessions)} sessions but {len(detections)} detections")
         if not sessions:

@@ -30,7 +30,7 @@ from gaitnode.errors import GaitnodeError
 from gaitnode.sessions.model import Session
 from gaitnode.training.datasets import session_name, subjects_of
 from gaitnode.training.heel_strike_models import build_model, check_architecture, per_sample_bce
-from gaitnode.training.labels import heel_strike_labels
+from gaitnode.training.labels import DEFAULT_HALF_WIDTH, heel_strike_labels
 from gaitnode.training.windows import (
     Normalizer, at_rate, check_window_params, normalise, resolve_channels, sensor_triplets,
     session_matrix, window_starts,
@@ -264,7 +264,7 @@ class HeelStrikeTrainer:
     """
 
     def __init__(self, architecture: str = "cnn_lstm", channels="acc+gyr", window: int = 128, hop: int = 32,
-                 output_delay: int = 8, label_half_width: int = 7, epochs: int = 30, batch_size: int = 64,
+                 output_delay: int = 8, label_half_width: int = DEFAULT_HALF_WIDTH, epochs: int = 30, batch_size: int = 64,
                  learning_rate: float = 2e-3, patience: int = 4, train_hop: int = 16, class_weight="balanced",
                  augment_rotation_deg: float = 15.0, threshold: float = 0.5, min_interval_s: float = 0.35,
                  seed: int = 0, max_train_s: float | None = None, verbose: int = 0):

@@ -51,6 +51,14 @@ class KerasModelRunner:
         return np.asarray(self.model.predict(X, batch_size=self.batch_size, verbose=0), np.float32)
 
 
+def session_windows(session: Session, meta: dict) -> np.ndarray:
+    """The model inputs of a session: float32 [n, W, C], normalised, at the model's rate (resampled
+    if needed), windows every `hop` samples (the deployed hop; model.json gives all parameters)."""
+    x = normalise(session_matrix(session, meta["channels"], meta["rate_hz"]), meta["norm_mean"], meta["norm_std"])
+    return make_windows(x, int(meta["window"]), int(meta["hop"]), int(meta["output_delay"]),
+                        name=session_name(session))
+
+
 def predict_session(session: Session, meta: dict, runner) -> np.ndarray:
     """Heel-strike probability per IMU sample of `session`, float32 [N], NaN where uncovered.
 
@@ -63,13 +71,12 @@ def predict_session(session: Session, meta: dict, runner) -> np.ndarray:
     window, hop, delay = int(meta["window"]), int(meta["hop"]), int(meta["output_delay"])
     name = session_name(session)
     resampled = at_rate(session, meta["rate_hz"])
-    x = normalise(session_matrix(resampled, meta["channels"]), meta["norm_mean"], meta["norm_std"])
-    X, _ = make_windows(x, None, window, hop, delay, name=name)
+    X = session_windows(resampled, meta)
     out = np.asarray(runner.predict(X))
     if out.shape != (len(X), window):
         raise GaitnodeError(f"{name}: the model runner returned shape {out.shape} for {len(X)} windows; "
                             f"expected ({len(X)}, {window})")
-    p = stitch(out, len(x), hop, delay)
+    p = stitch(out, len(resampled.imu), hop, delay)
     if same_rate(session.meta.rate_hz, meta["rate_hz"]):
         return p
     return np.interp(session.imu.t_s, resampled.imu.t_s, p, left=np.nan, right=np.nan).astype(np.float32)

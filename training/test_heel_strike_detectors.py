@@ -8,13 +8,8 @@ from gaitnode.errors import GaitnodeError
 from gaitnode.simulate.cohort import cohort_subject
 from gaitnode.simulate.protocols import Protocol, Segment
 from gaitnode.simulate.simulator import Simulator
-from gaitnode.training.heel_strike_detectors import ClassicalDetector, _expand, make_detector
+from gaitnode.training.heel_strike_detectors import ClassicalDetector, make_detector
 from gaitnode.training.heel_strike_eval import HeelStrikeEvaluation
-
-
-def test_expand_marks_half_width_around_each_event_and_clips_at_the_ends():
-    m = _expand(np.array([0, 10, 18]), 20, 2)
-    assert np.flatnonzero(m).tolist() == [0, 1, 2, 8, 9, 10, 11, 12, 16, 17, 18, 19]
 
 
 def test_classical_detector_scores_on_a_synthetic_walk():

@@ -115,6 +115,23 @@ def test_window_set_targets_are_delayed_and_pre_start_targets_weightless():
     np.testing.assert_array_equal(V[1], np.ones(8))
 
 
+@pytest.mark.parametrize("window,hop,delay", [(16, 4, 3), (16, 16, 0), (8, 3, 5)])
+def test_window_set_inputs_and_targets_follow_the_contract(window, hop, delay):
+    n = 103
+    x = np.arange(n)[:, None] + 1000.0 * np.arange(3)[None, :]  # x[i, c] = i + 1000 c
+    y = np.arange(n) + 1.0  # y[i] = i + 1: 0 only where the target lies before the start
+    ws = WindowSet([Prepared("a", x.astype(np.float32), y.astype(np.float32))], window, hop, delay)
+    count = (n - window) // hop + 1
+    X, Y, V = ws.gather(np.arange(count))
+    assert len(ws) == count and X.shape == (count, window, 3) and Y.shape == (count, window)
+    for k in range(count):
+        s = k * hop
+        for j in range(window):
+            np.testing.assert_array_equal(X[k, j], [s + j, 1000 + s + j, 2000 + s + j])
+            assert Y[k, j] == (s + j - delay + 1 if s + j - delay >= 0 else 0)
+            assert V[k, j] == (1.0 if s + j - delay >= 0 else 0.0)
+
+
 def test_class_weights():
     assert class_weights("balanced", 0.2) == pytest.approx((2.5, 0.625))
     assert class_weights(None, 0.2) == (1.0, 1.0)

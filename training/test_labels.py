@@ -3,7 +3,7 @@ import pytest
 
 from gaitnode.errors import GaitnodeError
 from gaitnode.sessions.model import EVENT_KINDS, SIDES, Events, Imu, Session, SessionMeta, Subject
-from gaitnode.training.labels import heel_strike_labels
+from gaitnode.training.labels import heel_strike_labels, mark_around
 
 
 def session(hs_left, hs_right=(), n=1000, rate=100.0, t0_s=12.5, side="left"):
@@ -65,3 +65,9 @@ def test_no_references_is_an_error_naming_the_session():
 def test_negative_half_width_is_an_error():
     with pytest.raises(GaitnodeError, match="half width"):
         heel_strike_labels(session([13.0]), -1)
+
+
+def test_mark_around_marks_half_width_around_each_index_and_clips_at_the_ends():
+    m = mark_around(np.array([0, 10, 18]), 20, 2)
+    assert np.flatnonzero(m).tolist() == [0, 1, 2, 8, 9, 10, 11, 12, 16, 17, 18, 19]
+    assert not mark_around(np.zeros(0, np.int64), 5, 3).any()

@@ -85,26 +85,21 @@ def test_normalizer_standardises_over_all_sessions_with_a_std_floor():
 
 
 @pytest.mark.parametrize("window,hop,delay", [(16, 4, 3), (16, 16, 0), (8, 3, 5)])
-def test_windows_and_delayed_targets_follow_the_contract(window, hop, delay):
+def test_windows_follow_the_contract(window, hop, delay):
     n = 103
     x = np.arange(n)[:, None] + 1000.0 * np.arange(3)[None, :]  # x[i, c] = i + 1000 c
-    y = np.arange(n) + 1.0  # y[i] = i + 1: 0 only where the target lies before the start
-    X, Y = make_windows(x, y, window, hop, delay)
+    X = make_windows(x, window, hop, delay)
     count = (n - window) // hop + 1
-    assert X.shape == (count, window, 3) and Y.shape == (count, window)
-    assert X.dtype == np.float32 and Y.dtype == np.float32
+    assert X.shape == (count, window, 3) and X.dtype == np.float32
     for k in range(count):
         s = k * hop
         for j in range(window):
             np.testing.assert_array_equal(X[k, j], [s + j, 1000 + s + j, 2000 + s + j])
-            assert Y[k, j] == (s + j - delay + 1 if s + j - delay >= 0 else 0)
-    X2, Y2 = make_windows(x, None, window, hop, delay)
-    assert Y2 is None and np.array_equal(X2, X)
 
 
 def test_too_short_input_names_the_session_and_lengths():
     with pytest.raises(GaitnodeError, match=r"walk\.gns: 50 samples is shorter than one window \(64 samples\)"):
-        make_windows(np.zeros((50, 6)), None, 64, 16, 8, name="walk.gns")
+        make_windows(np.zeros((50, 6)), 64, 16, 8, name="walk.gns")
 
 
 @pytest.mark.parametrize("window,hop,delay,match", [
@@ -113,9 +108,4 @@ def test_too_short_input_names_the_session_and_lengths():
 ])
 def test_bad_window_parameters_are_errors(window, hop, delay, match):
     with pytest.raises(GaitnodeError, match=match):
-        make_windows(np.zeros((200, 6)), None, window, hop, delay)
-
-
-def test_label_length_must_match():
-    with pytest.raises(GaitnodeError, match="99 labels for 100 samples"):
-        make_windows(np.zeros((100, 2)), np.zeros(99), 10, 5, 2)
+        make_windows(np.zeros((200, 6)), window, hop, delay)

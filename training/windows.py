@@ -145,29 +145,16 @@ def window_starts(n: int, window: int, hop: int, *, name: str = "session") -> np
     return np.arange(0, n - window + 1, hop, dtype=np.int64)
 
 
-def make_windows(x: np.ndarray, y: np.ndarray | None, window: int, hop: int, output_delay: int, *,
-                 name: str = "session") -> tuple[np.ndarray, np.ndarray | None]:
-    """Cut x [N, C] (and per-sample labels y [N]) into windows.
+def make_windows(x: np.ndarray, window: int, hop: int, output_delay: int, *, name: str = "session") -> np.ndarray:
+    """Cut x [N, C] into model inputs X float32 [n, window, C] with X[k] = x[k*hop : k*hop + window].
 
-    Returns X float32 [n, window, C] with X[k] = x[k*hop : k*hop + window], and Y float32
-    [n, window] with Y[k, j] = y[k*hop + j - output_delay] (0 before the start), or None when y
-    is None. n = (N - window) // hop + 1; samples after the last whole window are not used.
-    name: how errors call the input (a session name). Raises GaitnodeError when N < window.
+    n = (N - window) // hop + 1; samples after the last whole window are not used. The targets
+    of the same windows (y[k*hop + j - output_delay]) are gathered by the trainer's WindowSet,
+    which keeps dense training windows lazy. output_delay is checked against the window here
+    so every user of a model's windows sees the same rule. name: how errors call the input.
+    Raises GaitnodeError when N < window or the parameters break the contract.
     """
     check_window_params(window, hop, output_delay)
     x = np.asarray(x, np.float32)
     starts = window_starts(len(x), window, hop, name=name)
-    idx = starts[:, None] + np.arange(window)[None, :]
-    X = x[idx]
-    if y is None:
-        return X, None
-    y = np.asarray(y, np.float32).reshape(-1)
-    if len(y) != len(x):
-        raise GaitnodeError(f"{name}: {len(y)} labels for {len(x)} samples")
-    return X, delayed_targets(y, idx, output_delay)
-
-
-def delayed_targets(y: np.ndarray, idx: np.ndarray, output_delay: int, fill: float = 0.0) -> np.ndarray:
-    """y at idx - output_delay, `fill` where that is before sample 0 (float32, shape of idx)."""
-    padded = np.concatenate([np.full(output_delay, fill, np.float32), np.asarray(y, np.float32)])
-    return padded[idx]
+    return x[starts[:, None] + np.arange(window)[None, :]]

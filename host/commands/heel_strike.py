@@ -39,12 +39,10 @@ def _synthetic_note(sessions) -> str:
 
 def _drop_stale_outputs(model_dir: Path) -> None:
     """A retrained model invalidates what `quantize` made from the old one: remove it (--force only)."""
-    import shutil
+    from gaitnode.quantize.quantizer import output_paths
 
-    for name in ("model_float.tflite", "model_int8.tflite", "quantize.json"):
-        (model_dir / name).unlink(missing_ok=True)
-    if (model_dir / "c").is_dir():
-        shutil.rmtree(model_dir / "c")
+    for path in output_paths(model_dir).values():
+        path.unlink(missing_ok=True)
 
 
 def train(
@@ -122,16 +120,9 @@ def train(
 
 def _windows(sessions, meta: dict, n: int, seed: int) -> np.ndarray:
     """Up to n normalised model-input windows drawn (seeded) from the sessions."""
-    from gaitnode.training.datasets import session_name
-    from gaitnode.training.windows import make_windows, normalise, session_matrix
+    from gaitnode.training.predict import session_windows
 
-    xs = []
-    for s in sessions:
-        x = normalise(session_matrix(s, meta["channels"], meta["rate_hz"]), meta["norm_mean"], meta["norm_std"])
-        X, _ = make_windows(x, None, int(meta["window"]), int(meta["hop"]), int(meta["output_delay"]),
-                            name=session_name(s))
-        xs.append(X)
-    X = np.concatenate(xs)
+    X = np.concatenate([session_windows(s, meta) for s in sessions])
     pick = np.sort(np.random.default_rng(seed).choice(len(X), size=min(n, len(X)), replace=False))
     return X[pick]
 
@@ -179,7 +170,7 @@ def quantize(
         report["event_f1"] = {"float": f1["float"]["f1"], "tflm_int8": f1["tflm"]["f1"],
                               "difference": f1["tflm"]["f1"] - f1["float"]["f1"], "sessions": len(chosen),
                               "data": _synthetic_note(chosen)}
-        (model_dir / "quantize.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+        q.paths_["report"].write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     typer.echo(f"wrote {model_dir}: int8 {q.int8_bytes_} bytes, TFLM arena {q.arena_bytes_} bytes "
                f"(measured {report.get('arena_bytes_measured')}), TFLM vs float max |err| "
                f"{report.get('tflm_vs_float', {}).get('max_abs', float('nan')):.4f}")
@@ -239,6 +230,7 @@ def evaluate(
     from gaitnode.training.datasets import cohort_manifest, load_sessions, session_name
     from gaitnode.training.heel_strike_detectors import MODEL_KINDS, make_detector
     from gaitnode.training.heel_strike_eval import HeelStrikeEvaluation
+    from gaitnode.training.labels import DEFAULT_HALF_WIDTH
     from gaitnode.training.model_dir import load_meta
 
     _check(model, "model", MODEL_KINDS)
@@ -246,9 +238,18 @@ def evaluate(
         refuse_existing([json_out], overwrite=force)
     if model != "classical" and not model_dir:
         raise GaitnodeError(f"--model {model} needs --model-dir (a folder from `gaitnode train heel-strike`)")
-    by_placement = {}
+    by_placement, widths = {}, set()
     for d in model_dir or []:
-        by_placement.setdefault(load_meta(d)["placement"], d)
+        meta = load_meta(d)
+        if meta["placement"] in by_placement:
+            raise GaitnodeError(f"--model-dir: {by_placement[meta['placement']]} and {d} are both {meta['placement']} "
+                                f"models; give one per placement")
+        by_placement[meta["placement"]] = d
+        widths.add(int(meta["label_half_width"]))
+    if len(widths) > 1:
+        raise GaitnodeError(f"--model-dir: the models use different label half widths ({sorted(widths)} samples), "
+                            f"so their per-sample scores differ in meaning; evaluate them one at a time")
+    half_width = widths.pop() if widths else DEFAULT_HALF_WIDTH
     _check(placement, "placement", PLACEMENTS)
     loaded = []
     for p in sessions:
@@ -274,8 +275,7 @@ def evaluate(
         if len(loaded) != 1:
             raise GaitnodeError(f"--reference applies to one session; {len(loaded)} were given")
         loaded[0].events = read_events_csv(reference)
-    detectors, half_width = {}, 7
-    dets = []
+    detectors, dets = {}, []
     for s in loaded:
         place = s.meta.placement
         if model == "classical":
@@ -286,11 +286,8 @@ def evaluate(
         else:
             key = place
         if key not in detectors:
-            detectors[key] = make_detector(model, by_placement.get(place))
-        det = detectors[key]
-        if hasattr(det, "meta"):
-            half_width = int(det.meta["label_half_width"])
-        dets.append(det.detect(s))
+            detectors[key] = make_detector(model, by_placement.get(place), label_half_width=half_width)
+        dets.append(detectors[key].detect(s))
     ev = HeelStrikeEvaluation(tolerance_s=tolerance_ms / 1e3, label_half_width=half_width)
     report = ev.evaluate(loaded, dets, names=[session_name(s) for s in loaded]).report_
     report["model"] = model

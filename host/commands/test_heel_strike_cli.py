@@ -109,6 +109,9 @@ def test_bad_input_is_one_message_and_exit_2(pipeline, tmp_path, capsys):
     assert "needs --model-dir" in capsys.readouterr().err
     assert main(["evaluate", "heel-strike", str(cohort), "--model", "classical", "--placement", "foot"]) == 2
     assert "no foot sessions to evaluate (placements found: shank)" in capsys.readouterr().err
+    m = str(pipeline / "model")
+    assert main(["evaluate", "heel-strike", str(cohort), "--model", "float", "--model-dir", m, "--model-dir", m]) == 2
+    assert "are both shank models; give one per placement" in capsys.readouterr().err
     # a session without heel-strike references cannot train
     s = read_session(sorted((cohort / "train").glob("*.gns"))[0])
     s.events.t_s, s.events.kind, s.events.side = np.zeros(0), np.zeros(0, np.int8), np.zeros(0, np.int8)
