@@ -22,6 +22,8 @@ COMMAND_MODULES = (
     "report",  # report
     "models",  # the train / quantize / evaluate groups
     "heel_strike",  # train|quantize|evaluate heel-strike
+    "boards",  # boards list|validate|header|check
+    "twin",  # twin
 )
 
 app = typer.Typer(

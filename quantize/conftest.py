@@ -148,7 +148,9 @@ int main(int argc, char** argv) {
               (double)GN_@NAME@_INPUT_SCALE, GN_@NAME@_INPUT_ZERO_POINT, (double)GN_@NAME@_OUTPUT_SCALE,
               GN_@NAME@_OUTPUT_ZERO_POINT);
   for (int c = 0; c < GN_@NAME@_CHANNELS; ++c)
-    std::printf("norm_mean %.9g\nnorm_std %.9g\n", (double)gn_@name@_norm_mean[c], (double)gn_@name@_norm_std[c]);
+    std::printf("norm_mean %.9g\nnorm_std %.9g\nchannel_index %d\n", (double)gn_@name@_norm_mean[c],
+                (double)gn_@name@_norm_std[c], (int)gn_@name@_channel_index[c]);
+  std::printf("release %.9g\nplacement %d\n", (double)GN_@NAME@_RELEASE, GN_@NAME@_PLACEMENT);
   std::printf("arena_bytes %d\narena_bytes_measured %d\nop_count %d\n", GN_@NAME@_ARENA_BYTES,
               GN_@NAME@_ARENA_BYTES_MEASURED, GN_@NAME@_OP_COUNT);
   GN_@NAME@_OPS(PRINT_OP)
@@ -175,7 +177,7 @@ def _parse_probe(stdout: str) -> dict:
     for line in stdout.splitlines():
         key, value = line.split(" ", 1)
         values.setdefault(key, []).append(value)
-    return {k: v[0] if len(v) == 1 and k not in ("norm_mean", "norm_std", "op") else v for k, v in values.items()}
+    return {k: v[0] if len(v) == 1 and k not in ("norm_mean", "norm_std", "channel_index", "op") else v for k, v in values.items()}
 
 
 def probe_c_sources(c_dir, name: str, work) -> tuple[bytes, dict, dict]:

@@ -37,6 +37,9 @@ def test_generated_sources_compile_and_hold_the_bytes_and_metadata(blob, tmp_pat
     for key in ("rate_hz", "threshold", "min_interval_s"):
         assert np.float32(v[key]) == np.float32(meta[key])
     assert int(v["min_interval_samples"]) == 35
+    assert np.float32(v["release"]) == np.float32(0.8 * meta["threshold"])
+    assert int(v["placement"]) == 0  # shank
+    assert [int(i) for i in v["channel_index"]] == [0, 1, 2, 3, 4, 5]
     q = _quant()
     assert np.float32(v["input_scale"]) == np.float32(q["input_scale"])
     assert np.float32(v["output_scale"]) == np.float32(q["output_scale"])

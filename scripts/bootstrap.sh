@@ -12,7 +12,8 @@ PYTHON=${PYTHON:-python3}
 need_apt=()
 while read -r pkg cmd; do
   [[ -z "$pkg" || "$pkg" == \#* ]] && continue
-  command -v "$cmd" >/dev/null 2>&1 || need_apt+=("$pkg")
+  if [[ "$cmd" == /* ]]; then [[ -e "$cmd" ]] || need_apt+=("$pkg")
+  else command -v "$cmd" >/dev/null 2>&1 || need_apt+=("$pkg"); fi
 done < scripts/apt-packages.txt
 if ((${#need_apt[@]})); then
   if [[ $(id -u) -eq 0 ]]; then

@@ -1,0 +1,29 @@
+/* gn_infer.h - the inference interface the node calls; platforms provide the implementation.
+ *
+ * Boards: the TFLite-Micro adapter (firmware/src/gn_infer_tflm.cc, C++ behind extern "C").
+ * Twin (host build): gn_infer_host.c forwards to a callback that runs the tflite-micro package's
+ * interpreter (real TFLM kernels). Unit tests: a mock. The node times each call with its clock.
+ */
+#ifndef GN_INFER_H
+#define GN_INFER_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct gn_infer {
+    /* Run model `model` (index into the node's model table) on in[in_len] int8, writing out[out_len]
+     * int8. Returns 0 on success, non-zero on failure (the node counts it and sends no output). */
+    int (*run)(void *ctx, uint8_t model, const int8_t *in, uint32_t in_len, int8_t *out, uint32_t out_len);
+    /* Bytes of tensor arena the model uses (0 when unknown). */
+    uint32_t (*arena_used)(void *ctx, uint8_t model);
+    void *ctx;
+} gn_infer;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GN_INFER_H */

@@ -1,0 +1,631 @@
+/* gn_node.c - the node application (see gn_node.h): protocol dispatch, the per-sample pipeline,
+ * and the frames the node sends. */
+#include "gn_node.h"
+
+#include <math.h>
+#include <string.h>
+
+#define GN_FIRMWARE_MODEL 0u            /* index of the heel-strike model in the infer table */
+#define GN_DEFAULT_TELEMETRY_MS 1000u
+#define GN_DEFAULT_ESTIMATE_MS 5000u
+#define GN_GYRO_GAP_FILL_MAX 1000u      /* gaps up to this many samples are bridged with NaN samples */
+#define GN_MAX_EVENTS_PER_WINDOW 8u
+
+/* ---- output ---- */
+
+static uint64_t node_time_us(gn_node *n)
+{
+    /* Replay runs on the sample clock (faster than real time); otherwise the platform clock. */
+    if (n->mode == GN_MODE_REPLAY) {
+        return n->sample_clock_us;
+    }
+    return n->hal.now_us(n->hal.ctx);
+}
+
+static void send_frame(gn_node *n, uint8_t type, const uint8_t *payload, uint32_t len)
+{
+    gn_frame f;
+    uint32_t wire_len;
+    f.version = (uint8_t)GN_PROTOCOL_VERSION;
+    f.type = type;
+    f.seq = n->tx_seq;
+    f.t_us = node_time_us(n);
+    f.payload = payload;
+    f.len = (uint16_t)len;
+    wire_len = gn_frame_encode(&f, n->wire, (uint32_t)sizeof n->wire);
+    if (wire_len == 0u || n->hal.tx_free(n->hal.ctx) < wire_len) {
+        ++n->telemetry.tx_dropped_frames; /* never a partial frame: the host would see garbage */
+        return;
+    }
+    n->tx_seq = (uint16_t)(n->tx_seq + 1u);
+    if (n->hal.write(n->hal.ctx, n->wire, wire_len) != wire_len) {
+        ++n->telemetry.tx_dropped_frames;
+    }
+}
+
+static void send_ack(gn_node *n, uint16_t seq, uint8_t type)
+{
+    gn_msg_ack a;
+    uint32_t len;
+    a.seq = seq;
+    a.type = type;
+    a.credits = (uint16_t)gn_ring_free(&n->ring);
+    a.next_index = n->next_index;
+    len = gn_msg_pack_ack(&a, n->payload, (uint32_t)sizeof n->payload);
+    send_frame(n, GN_MSG_ACK, n->payload, len);
+}
+
+static void send_nack(gn_node *n, uint16_t seq, uint8_t type, uint8_t reason, uint32_t detail)
+{
+    gn_msg_nack m;
+    uint32_t len;
+    m.seq = seq;
+    m.type = type;
+    m.reason = reason;
+    m.detail = detail;
+    len = gn_msg_pack_nack(&m, n->payload, (uint32_t)sizeof n->payload);
+    send_frame(n, GN_MSG_NACK, n->payload, len);
+}
+
+static void copy_name(char dst[GN_NAME_LEN], const char *src)
+{
+    size_t i = 0;
+    memset(dst, 0, GN_NAME_LEN);
+    if (src == NULL) {
+        return;
+    }
+    for (; i < GN_NAME_LEN && src[i] != '\0'; ++i) {
+        dst[i] = src[i];
+    }
+}
+
+static uint32_t arena_used(gn_node *n)
+{
+    return n->infer.arena_used != NULL ? n->infer.arena_used(n->infer.ctx, GN_FIRMWARE_MODEL) : 0u;
+}
+
+static void send_info(gn_node *n)
+{
+    static gn_msg_info m; /* static: keeps ~300 bytes off the loop's stack */
+    uint32_t len;
+    memset(&m, 0, sizeof m);
+    m.protocol = (uint8_t)GN_PROTOCOL_VERSION;
+    copy_name(m.firmware, n->board.firmware);
+    copy_name(m.board, n->board.board);
+    m.sample_rate_hz = n->board.sample_rate_hz;
+    m.acc_range_g = n->board.acc_range_g;
+    m.gyr_range_dps = n->board.gyr_range_dps;
+    m.mag_range_ut = n->board.mag_range_ut;
+    m.ring_capacity = (uint16_t)GN_RING_CAPACITY;
+    m.max_batch = (uint8_t)GN_MAX_BATCH;
+    m.mode = n->mode;
+    m.placement = n->config.placement;
+    m.side = n->config.side;
+    if (n->has_hs) {
+        m.n_models = 1;
+        memcpy(m.models[0].name, n->hs.name, GN_NAME_LEN);
+        memcpy(m.models[0].sha256, n->hs.sha256, sizeof m.models[0].sha256);
+        m.models[0].model_bytes = n->hs.model_bytes;
+        m.models[0].arena_bytes = n->hs.arena_bytes;
+        m.models[0].arena_used = arena_used(n);
+    }
+    len = gn_msg_pack_info(&m, n->payload, (uint32_t)sizeof n->payload);
+    send_frame(n, GN_MSG_INFO, n->payload, len);
+}
+
+static void send_telemetry(gn_node *n, uint64_t now)
+{
+    gn_msg_telemetry *t = &n->telemetry;
+    uint64_t elapsed = now - n->last_telemetry_us;
+    uint32_t len;
+    t->loop_load_permille = (uint16_t)(elapsed > 0u ? (n->busy_us * 1000u) / elapsed : 0u);
+    if (t->loop_load_permille > 1000u) {
+        t->loop_load_permille = 1000u;
+    }
+    t->ring_high_water = (uint16_t)n->ring.high_water;
+    t->ring_capacity = (uint16_t)GN_RING_CAPACITY;
+    t->mode = n->mode;
+    t->samples_processed = n->samples_processed;
+    t->dropped_samples = n->ring.dropped;
+    t->rx_frames = n->rx.frames_ok;
+    t->rx_crc = n->rx.err_crc;
+    t->rx_cobs = n->rx.err_cobs;
+    t->rx_short = n->rx.err_short;
+    t->rx_oversized = n->rx.err_oversized;
+    t->n_models = n->has_hs ? 1u : 0u;
+    if (n->has_hs) {
+        gn_telemetry_model *m = &t->models[0];
+        m->mean_us = m->count > 0u ? n->infer_sum_us[0] / m->count : 0u;
+        m->arena_used = arena_used(n);
+    }
+    len = gn_msg_pack_telemetry(t, n->payload, (uint32_t)sizeof n->payload);
+    send_frame(n, GN_MSG_TELEMETRY, n->payload, len);
+    /* per-period statistics restart; the counters above are cumulative */
+    if (n->has_hs) {
+        t->models[0].max_us = 0;
+        t->models[0].count = 0;
+        n->infer_sum_us[0] = 0;
+    }
+    n->busy_us = 0;
+    n->last_telemetry_us = now;
+}
+
+static uint64_t sample_time_us(const gn_node *n, uint32_t index, float frac)
+{
+    const uint64_t rate = n->board.sample_rate_hz;
+    int64_t sub = (int64_t)(frac * (1e6f / (float)rate));
+    return (uint64_t)((int64_t)(n->mode_start_us + ((uint64_t)index * 1000000u) / rate) + sub);
+}
+
+static void send_heel_strike(gn_node *n, uint32_t index, float frac, float confidence, uint8_t source)
+{
+    gn_msg_heel_strike m;
+    uint32_t len;
+    m.t_us = sample_time_us(n, index, frac);
+    m.sample_index = index;
+    m.frac = frac;
+    m.confidence = confidence;
+    m.source = source;
+    m.side = n->config.side;
+    len = gn_msg_pack_heel_strike(&m, n->payload, (uint32_t)sizeof n->payload);
+    send_frame(n, GN_MSG_HEEL_STRIKE, n->payload, len);
+}
+
+static void send_estimate(gn_node *n, uint8_t kind, uint8_t estimator, uint32_t index, float value)
+{
+    gn_msg_estimate m;
+    uint32_t len;
+    m.kind = kind;
+    m.estimator = estimator;
+    m.sample_index = index;
+    m.value = value;
+    len = gn_msg_pack_estimate(&m, n->payload, (uint32_t)sizeof n->payload);
+    send_frame(n, GN_MSG_ESTIMATE, n->payload, len);
+}
+
+static void send_calibration(gn_node *n, uint8_t status)
+{
+    gn_msg_calibration m;
+    uint32_t len;
+    m.status = status;
+    memcpy(m.gravity, n->calib.gravity, sizeof m.gravity);
+    memcpy(m.rot, n->rot, sizeof m.rot);
+    len = gn_msg_pack_calibration(&m, n->payload, (uint32_t)sizeof n->payload);
+    send_frame(n, GN_MSG_CALIBRATION, n->payload, len);
+}
+
+static void flush_live_batch(gn_node *n)
+{
+    uint32_t len;
+    if (n->live_batch.count == 0u) {
+        return;
+    }
+    len = gn_msg_pack_samples(&n->live_batch, n->payload, (uint32_t)sizeof n->payload);
+    send_frame(n, GN_MSG_SAMPLES, n->payload, len);
+    n->live_batch.count = 0;
+}
+
+/* ---- pipeline ---- */
+
+static int init_gyro(gn_node *n, uint32_t base)
+{
+    gn_gyro_hs_params gp;
+    gn_gyro_hs_default_params(&gp, (int32_t)n->config.placement);
+    gp.rate_hz = (float)n->board.sample_rate_hz;
+    n->gyro_base = base;
+    return gn_gyro_hs_init(&n->gyro, &gp);
+}
+
+static int reset_pipeline(gn_node *n)
+{
+    gn_cadence_params cp;
+    int rc = init_gyro(n, 0);
+    gn_cadence_default_params(&cp);
+    cp.rate_hz = (float)n->board.sample_rate_hz;
+    rc |= gn_cadence_init(&n->cadence, &cp);
+    if (n->has_hs) {
+        rc |= gn_window_init(&n->window, n->hs.output.window, n->hs.output.hop, n->hs.input.n_channels);
+        rc |= gn_hs_stitch_init(&n->stitch, &n->hs.output, &n->hs.picker);
+    }
+    n->expect_index = 0;
+    n->samples_processed = 0;
+    n->last_estimate_index = 0;
+    n->live_batch.count = 0;
+    return rc;
+}
+
+static void run_model(gn_node *n)
+{
+    const uint32_t in_len = (uint32_t)n->hs.output.window * n->hs.input.n_channels;
+    gn_hs_event ev[GN_MAX_EVENTS_PER_WINDOW];
+    gn_telemetry_model *tm = &n->telemetry.models[0];
+    uint64_t t0, dt;
+    uint32_t k, n_ev;
+    int rc;
+    gn_window_copy(&n->window, n->in_buf);
+    t0 = n->hal.now_us(n->hal.ctx);
+    rc = n->infer.run(n->infer.ctx, GN_FIRMWARE_MODEL, n->in_buf, in_len, n->out_buf, n->hs.output.window);
+    dt = n->hal.now_us(n->hal.ctx) - t0;
+    if (rc != 0) {
+        ++n->telemetry.infer_errors;
+        return;
+    }
+    tm->last_us = (uint32_t)dt;
+    if (tm->last_us > tm->max_us) {
+        tm->max_us = tm->last_us;
+    }
+    ++tm->count;
+    n->infer_sum_us[0] += tm->last_us;
+    n_ev = gn_hs_stitch_window(&n->stitch, gn_window_start(&n->window), n->out_buf, ev, GN_MAX_EVENTS_PER_WINDOW);
+    for (k = 0; k < n_ev; ++k) {
+        send_heel_strike(n, ev[k].index, ev[k].frac, ev[k].value, GN_SOURCE_NN);
+        gn_cadence_push(&n->cadence, ev[k].index, ev[k].frac);
+    }
+}
+
+static void handle_gap(gn_node *n, uint32_t index)
+{
+    const uint32_t missing = index - n->expect_index;
+    static const float nan3[3] = {NAN, NAN, NAN};
+    uint32_t k;
+    if (missing <= GN_GYRO_GAP_FILL_MAX) {
+        for (k = 0; k < missing; ++k) { /* keeps the gyro detector's count equal to the stream index */
+            (void)gn_gyro_hs_push(&n->gyro, nan3, NULL);
+        }
+    } else {
+        (void)init_gyro(n, index);
+    }
+    if (n->has_hs) {
+        gn_window_reset(&n->window); /* the next window starts after the gap; stitch restarts there */
+    }
+    gn_cadence_reset(&n->cadence);
+}
+
+static void process_sample(gn_node *n, const gn_raw_sample *s)
+{
+    float sensor[GN_AXES], phys[GN_AXES];
+    gn_hs_event ev;
+    int t;
+    if (s->index != n->expect_index) {
+        handle_gap(n, s->index);
+    }
+    n->expect_index = s->index + 1u;
+    gn_input_physical(&n->scale, NULL, s->raw, sensor);
+    for (t = 0; t < GN_AXES; t += 3) {
+        gn_rot_apply((const float(*)[3])n->rot, &sensor[t], &phys[t]);
+    }
+    n->sample_clock_us = sample_time_us(n, s->index, 0.0f);
+
+    if (n->calibrating) { /* calibration sees the sensor frame, not the current rotation */
+        gn_calib_status st = gn_calib_push(&n->calib, &sensor[GN_ACC], &sensor[GN_GYR]);
+        if (st != GN_CALIB_BUSY) {
+            if (st == GN_CALIB_DONE) {
+                memcpy(n->rot, n->calib.rot, sizeof n->rot);
+            }
+            n->calibrating = 0;
+            send_calibration(n, (uint8_t)st);
+        }
+    }
+
+    if (gn_gyro_hs_push(&n->gyro, &phys[GN_GYR], &ev)) {
+        send_heel_strike(n, n->gyro_base + ev.index, ev.frac, 1.0f, GN_SOURCE_CLASSICAL);
+    }
+
+    if (n->has_hs) {
+        int8_t row[GN_MAX_CHANNELS];
+        gn_input_quantize(&n->hs.input, phys, row);
+        if (gn_window_push(&n->window, row)) {
+            run_model(n);
+        }
+    }
+
+    if (n->mode == GN_MODE_LIVE) {
+        gn_msg_samples *b = &n->live_batch;
+        if (b->count == 0u) {
+            b->first_index = s->index;
+        }
+        memcpy(b->raw[b->count], s->raw, sizeof b->raw[0]);
+        ++b->count;
+        /* about ten batches a second, and never more than a frame holds */
+        if (b->count >= GN_MAX_BATCH || b->count >= n->board.sample_rate_hz / 10u) {
+            flush_live_batch(n);
+        }
+    }
+
+    ++n->samples_processed;
+    {
+        const uint32_t period = (uint32_t)n->config.estimate_period_ms * n->board.sample_rate_hz / 1000u;
+        float stride_s, cadence;
+        if (period > 0u && s->index - n->last_estimate_index >= period) {
+            n->last_estimate_index = s->index;
+            if (gn_cadence_get(&n->cadence, &stride_s, &cadence)) {
+                send_estimate(n, GN_EST_CADENCE, GN_ESTIMATOR_HS_INTERVALS, s->index, cadence);
+                send_estimate(n, GN_EST_STRIDE_TIME, GN_ESTIMATOR_HS_INTERVALS, s->index, stride_s);
+            }
+        }
+    }
+}
+
+static uint32_t drain_ring(gn_node *n)
+{
+    gn_raw_sample s;
+    uint32_t done = 0;
+    /* a snapshot: a fast producer cannot keep the loop here forever */
+    uint32_t todo = gn_ring_count(&n->ring);
+    while (done < todo && gn_ring_pop(&n->ring, &s)) {
+        process_sample(n, &s);
+        ++done;
+    }
+    return done;
+}
+
+/* ---- commands ---- */
+
+static void end_stream(gn_node *n)
+{
+    gn_hs_event ev;
+    (void)drain_ring(n);
+    if (n->has_hs && gn_hs_stitch_flush(&n->stitch, &ev)) {
+        send_heel_strike(n, ev.index, ev.frac, ev.value, GN_SOURCE_NN);
+    }
+    flush_live_batch(n);
+}
+
+static void set_mode(gn_node *n, uint8_t mode)
+{
+    if (n->mode == GN_MODE_LIVE) {
+        n->hal.imu_stop(n->hal.ctx);
+    }
+    if (n->mode != GN_MODE_IDLE) {
+        end_stream(n);
+    }
+    n->calibrating = 0;
+    gn_ring_init(&n->ring); /* the producer is stopped: safe to reset both ends */
+    (void)reset_pipeline(n);
+    n->isr_index = 0;
+    n->next_index = 0;
+    n->mode = mode;
+    n->mode_start_us = mode == GN_MODE_REPLAY ? 0u : n->hal.now_us(n->hal.ctx);
+    n->sample_clock_us = n->mode_start_us;
+    if (mode == GN_MODE_LIVE) {
+        n->hal.imu_start(n->hal.ctx, n->board.sample_rate_hz);
+    }
+}
+
+static void reject(gn_node *n, const gn_frame *f, uint8_t reason, uint32_t detail)
+{
+    switch (reason) {
+    case GN_NACK_UNKNOWN_TYPE: ++n->telemetry.rx_unknown_type; break;
+    case GN_NACK_BAD_LENGTH: ++n->telemetry.rx_bad_length; break;
+    case GN_NACK_VERSION: ++n->telemetry.rx_bad_version; break;
+    default: ++n->telemetry.rx_rejected; break;
+    }
+    send_nack(n, f->seq, f->type, reason, detail);
+}
+
+static void on_samples(gn_node *n, const gn_frame *f)
+{
+    gn_msg_samples *m = &n->rx_samples;
+    uint32_t k;
+    int rc;
+    if (n->mode != GN_MODE_REPLAY) {
+        reject(n, f, GN_NACK_WRONG_MODE, n->mode);
+        return;
+    }
+    rc = gn_msg_unpack_samples(f->payload, f->len, m);
+    if (rc != 0) {
+        reject(n, f, (uint8_t)rc, 0);
+        return;
+    }
+    if (m->first_index != n->next_index) { /* lost or reordered batch: refuse, the host resends */
+        reject(n, f, GN_NACK_SEQUENCE, n->next_index);
+        return;
+    }
+    if (m->count > gn_ring_free(&n->ring)) {
+        reject(n, f, GN_NACK_OVERFLOW, gn_ring_free(&n->ring));
+        return;
+    }
+    for (k = 0; k < m->count; ++k) {
+        gn_raw_sample s;
+        s.index = m->first_index + k;
+        memcpy(s.raw, m->raw[k], sizeof s.raw);
+        (void)gn_ring_push(&n->ring, &s);
+    }
+    n->next_index += m->count;
+    send_ack(n, f->seq, f->type);
+}
+
+static void on_config(gn_node *n, const gn_frame *f)
+{
+    gn_msg_config c;
+    int rc = gn_msg_unpack_config(f->payload, f->len, &c);
+    if (rc != 0) {
+        reject(n, f, (uint8_t)rc, 0);
+        return;
+    }
+    if (c.telemetry_period_ms == 0u) {
+        c.telemetry_period_ms = n->config.telemetry_period_ms;
+    }
+    if (c.estimate_period_ms == 0u) {
+        c.estimate_period_ms = n->config.estimate_period_ms;
+    }
+    if (c.placement != n->config.placement) {
+        n->config.placement = c.placement;
+        (void)init_gyro(n, n->expect_index);
+    }
+    n->config = c;
+    send_ack(n, f->seq, f->type);
+}
+
+static void on_frame(gn_node *n, const gn_frame *f)
+{
+    int rc;
+    if (f->version != GN_PROTOCOL_VERSION) {
+        reject(n, f, GN_NACK_VERSION, f->version);
+        return;
+    }
+    switch (f->type) {
+    case GN_MSG_HELLO:
+        if (f->len != 0u) {
+            reject(n, f, GN_NACK_BAD_LENGTH, f->len);
+            return;
+        }
+        send_info(n);
+        return;
+    case GN_MSG_CONFIG:
+        on_config(n, f);
+        return;
+    case GN_MSG_MODE: {
+        gn_msg_mode m;
+        rc = gn_msg_unpack_mode(f->payload, f->len, &m);
+        if (rc != 0) {
+            reject(n, f, (uint8_t)rc, 0);
+            return;
+        }
+        set_mode(n, m.mode);
+        send_ack(n, f->seq, f->type);
+        return;
+    }
+    case GN_MSG_SAMPLES:
+        on_samples(n, f);
+        return;
+    case GN_MSG_CALIBRATE: {
+        gn_msg_calibrate m;
+        gn_calib_params p;
+        rc = gn_msg_unpack_calibrate(f->payload, f->len, &m);
+        if (rc != 0) {
+            reject(n, f, (uint8_t)rc, 0);
+            return;
+        }
+        if (n->mode == GN_MODE_IDLE) {
+            reject(n, f, GN_NACK_WRONG_MODE, n->mode);
+            return;
+        }
+        if (n->calibrating) {
+            reject(n, f, GN_NACK_BUSY, 0);
+            return;
+        }
+        gn_calib_default_params(&p);
+        if (m.n_samples != 0u) {
+            p.n_samples = m.n_samples;
+        }
+        (void)gn_calib_start(&n->calib, &p);
+        n->calibrating = 1;
+        send_ack(n, f->seq, f->type);
+        return;
+    }
+    default:
+        break;
+    }
+    if (gn_msg_known(f->type)) {
+        reject(n, f, GN_NACK_NOT_SENDABLE, f->type);
+    } else {
+        reject(n, f, GN_NACK_UNKNOWN_TYPE, f->type);
+    }
+}
+
+/* ---- public ---- */
+
+int gn_node_init(gn_node *n, const gn_node_hal *hal, const gn_infer *infer, const gn_node_board *board,
+                 const gn_hs_model *hs)
+{
+    memset(n, 0, sizeof *n);
+    n->hal = *hal;
+    n->infer = *infer;
+    n->board = *board;
+    if (board->sample_rate_hz == 0u ||
+        gn_scale_from_ranges(&n->scale, board->acc_range_g, board->gyr_range_dps, board->mag_range_ut) != 0) {
+        return 1;
+    }
+    gn_rot_identity(n->rot);
+    gn_ring_init(&n->ring);
+    gn_frame_decoder_init(&n->rx);
+    n->config.placement = GN_PLACEMENT_SHANK;
+    n->config.telemetry_period_ms = GN_DEFAULT_TELEMETRY_MS;
+    n->config.estimate_period_ms = GN_DEFAULT_ESTIMATE_MS;
+    if (hs != NULL) {
+        gn_hs_stitch probe;
+        n->hs = *hs;
+        n->has_hs = 1;
+        n->config.placement = hs->placement;
+        if (gn_quant_check(&hs->input) != 0) {
+            return 2;
+        }
+        if (gn_hs_stitch_init(&probe, &hs->output, &hs->picker) != 0) {
+            return 3;
+        }
+        if (hs->output.window > GN_MAX_WINDOW ||
+            gn_window_init(&n->window, hs->output.window, hs->output.hop, hs->input.n_channels) != 0) {
+            return 4;
+        }
+    }
+    if (reset_pipeline(n) != 0) {
+        return 1;
+    }
+    n->mode = GN_MODE_IDLE;
+    n->last_telemetry_us = hal->now_us(hal->ctx);
+    return 0;
+}
+
+void gn_node_start(gn_node *n)
+{
+    send_info(n);
+}
+
+void gn_node_rx(gn_node *n, const uint8_t *data, uint32_t len)
+{
+    uint32_t i;
+    for (i = 0; i < len; ++i) {
+        gn_frame f;
+        gn_frame_result r = gn_frame_decoder_feed(&n->rx, data[i], &f);
+        if (r == GN_FRAME_NONE) {
+            continue;
+        }
+        if (r == GN_FRAME_OK) {
+            on_frame(n, &f);
+            continue;
+        }
+        {
+            uint8_t reason = r == GN_FRAME_ERR_COBS ? GN_NACK_COBS
+                             : r == GN_FRAME_ERR_SHORT ? GN_NACK_TOO_SHORT
+                             : r == GN_FRAME_ERR_OVERSIZED ? GN_NACK_OVERSIZED
+                                                             : GN_NACK_CRC;
+            send_nack(n, n->rx.bad_seq, n->rx.bad_type, reason, 0);
+        }
+    }
+}
+
+uint32_t gn_node_poll(gn_node *n)
+{
+    const uint64_t t0 = n->hal.now_us(n->hal.ctx);
+    uint32_t done = 0;
+    uint64_t t1;
+    if (n->mode != GN_MODE_IDLE) {
+        done = drain_ring(n);
+    }
+    t1 = n->hal.now_us(n->hal.ctx);
+    if (done > 0u) {
+        n->busy_us += t1 - t0;
+    }
+    if (n->config.telemetry_period_ms > 0u &&
+        t1 - n->last_telemetry_us >= (uint64_t)n->config.telemetry_period_ms * 1000u) {
+        send_telemetry(n, t1);
+    }
+    return done;
+}
+
+void gn_node_imu_isr(gn_node *n, const int16_t raw[GN_AXES])
+{
+    gn_raw_sample s;
+    int k;
+    s.index = n->isr_index++;
+    for (k = 0; k < GN_AXES; ++k) {
+        s.raw[k] = raw[k];
+    }
+    (void)gn_ring_push(&n->ring, &s);
+}
+
+uint32_t gn_node_size(void)
+{
+    return (uint32_t)sizeof(gn_node);
+}

@@ -1,0 +1,129 @@
+/* gn_node.h - the node application: protocol in, pipeline, protocol out (respond).
+ *
+ * provider (ISR: gn_node_imu_isr, or SAMPLES frames in replay mode) -> gn_ring -> gn_input
+ * (calibration rotation, units, normalisation, int8) -> gn_window -> gn_infer -> gn_hs_stitch
+ * (+ gn_gyro_hs cross-check) -> gn_cadence -> frames out through the HAL. One instance, owned by
+ * the platform (a static on boards; allocated by the twin), no heap. The platform calls
+ * gn_node_rx with received bytes and gn_node_poll from its main loop; only gn_node_imu_isr may
+ * run in interrupt context (integer only: it stamps the sample index and pushes to the ring).
+ */
+#ifndef GN_NODE_H
+#define GN_NODE_H
+
+#include <stdint.h>
+
+#include "gn_cadence.h"
+#include "gn_calib.h"
+#include "gn_config.h"
+#include "gn_frame.h"
+#include "gn_gyro_hs.h"
+#include "gn_hs_stitch.h"
+#include "gn_infer.h"
+#include "gn_input.h"
+#include "gn_msg.h"
+#include "gn_ring.h"
+#include "gn_window.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What the platform provides. */
+typedef struct {
+    uint64_t (*now_us)(void *ctx);                                    /* monotonic clock */
+    uint32_t (*tx_free)(void *ctx);                                   /* bytes the UART can take now */
+    uint32_t (*write)(void *ctx, const uint8_t *data, uint32_t len); /* queue bytes; returns bytes taken */
+    void (*imu_start)(void *ctx, uint16_t rate_hz);                   /* live mode: start calling gn_node_imu_isr */
+    void (*imu_stop)(void *ctx);
+    void *ctx;
+} gn_node_hal;
+
+/* Board facts reported in INFO (from the generated board header on boards). */
+typedef struct {
+    const char *firmware;
+    const char *board;
+    uint16_t sample_rate_hz;
+    uint16_t acc_range_g, gyr_range_dps, mag_range_ut;
+} gn_node_board;
+
+/* The heel-strike model as the node runs it (filled from <name>_model_config.h on boards). */
+typedef struct {
+    char name[GN_NAME_LEN];
+    uint8_t sha256[32];
+    uint32_t model_bytes, arena_bytes;
+    gn_quant_params input;      /* channels, normalisation, input quantisation */
+    gn_hs_stitch_params output; /* window, hop, output delay, output quantisation */
+    gn_hs_picker_params picker; /* threshold, release, refractory */
+    uint8_t placement;          /* gn_placement (gn_gyro_hs.h) the model was trained for */
+} gn_hs_model;
+
+typedef struct {
+    /* platform */
+    gn_node_hal hal;
+    gn_infer infer;
+    gn_node_board board;
+    gn_hs_model hs;
+    uint8_t has_hs;
+    /* protocol */
+    gn_frame_decoder rx;
+    uint16_t tx_seq;
+    uint8_t mode;
+    gn_msg_config config;
+    /* pipeline */
+    gn_ring ring;
+    gn_scale scale;
+    float rot[3][3];
+    gn_calib_state calib;
+    uint8_t calibrating;
+    gn_window window;
+    gn_hs_stitch stitch;
+    gn_gyro_hs_state gyro;
+    gn_cadence cadence;
+    uint32_t isr_index;         /* next sample index the ISR stamps (producer-owned in live mode) */
+    uint32_t next_index;        /* replay: next sample index expected from the host */
+    uint32_t expect_index;      /* next sample index the pipeline expects (a jump = gap) */
+    uint32_t gyro_base;         /* stream index of the gyro detector's sample 0 */
+    uint32_t samples_processed; /* since mode start */
+    uint32_t last_estimate_index;
+    uint64_t mode_start_us;     /* device time of sample 0 of this mode */
+    uint64_t sample_clock_us;   /* device time of the last processed sample */
+    int8_t in_buf[GN_MAX_WINDOW * GN_MAX_CHANNELS];
+    int8_t out_buf[GN_MAX_WINDOW];
+    /* periodic output */
+    uint64_t last_telemetry_us, last_estimate_us, busy_us, busy_since_us;
+    gn_msg_telemetry telemetry; /* counters; the frame is built from it */
+    uint32_t infer_sum_us[GN_MAX_MODELS];
+    /* SAMPLES: the live batch going out, the replay batch coming in */
+    gn_msg_samples live_batch;
+    gn_msg_samples rx_samples;
+    /* scratch */
+    uint8_t payload[GN_MAX_PAYLOAD];
+    uint8_t wire[GN_FRAME_MAX_WIRE];
+} gn_node;
+
+/* Set up n. hs may be NULL (classical detector only). Returns 0, or a non-zero code when the
+ * board or model description is invalid (1 board, 2 model input, 3 model output/picker, 4 window). */
+int gn_node_init(gn_node *n, const gn_node_hal *hal, const gn_infer *infer, const gn_node_board *board,
+                 const gn_hs_model *hs);
+
+/* Announce the node: sends INFO (as after a reset, so the host notices resets). */
+void gn_node_start(gn_node *n);
+
+/* Bytes received from the host (any split: frames may span calls). */
+void gn_node_rx(gn_node *n, const uint8_t *data, uint32_t len);
+
+/* Main-loop work: drain the ring through the pipeline, send events, estimates and telemetry.
+ * Returns the number of samples processed. */
+uint32_t gn_node_poll(gn_node *n);
+
+/* Interrupt context, live mode: one raw sample from the IMU (counts, sensor frame). */
+void gn_node_imu_isr(gn_node *n, const int16_t raw[GN_AXES]);
+
+/* sizeof(gn_node), for hosts that allocate it outside C. */
+uint32_t gn_node_size(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GN_NODE_H */

@@ -1,0 +1,1 @@
+"""boards.yaml: load, validate, generate board headers, check budgets."""

@@ -1,0 +1,1 @@
+"""The twin: the firmware C core built for the host, behind a pseudo-terminal."""

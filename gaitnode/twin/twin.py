@@ -1,0 +1,149 @@
+"""The twin: the firmware's C core (gn_node and all its stages) compiled for the host, behind a
+pseudo-terminal that host tools open like a board's serial port.
+
+    with TwinNode(model_dir="models/hs_shank") as twin:
+        print(twin.port)          # e.g. /dev/pts/5: open it with pyserial
+        ...
+
+Python here is only the platform: it moves bytes between the pty and gn_node_rx, calls
+gn_node_poll, runs TFLM when the core asks for an inference (TflmInference), and plays the IMU in
+live mode (LiveImu). Everything the node decides is decided in C.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import select
+import threading
+import tty
+
+import numpy as np
+
+from gaitnode.errors import GaitnodeError
+from gaitnode.protocol.samples import Ranges, to_counts
+from gaitnode.twin import abi
+from gaitnode.twin.library import load_twin_library, twin_board
+from gaitnode.twin.live_imu import LiveImu
+from gaitnode.twin.model import TflmInference, TwinModel
+
+FIRMWARE_VERSION = b"gaitnode-twin-1"
+POLL_INTERVAL_S = 0.002  # the loop also polls this often without input (live mode, telemetry)
+INIT_ERRORS = {1: "board description", 2: "model input (channels, normalisation, input quantisation)",
+               3: "model output (window, hop, delay, output quantisation, picker)", 4: "model window"}
+
+
+class TwinNode:
+    """One twin node on a fresh pty.
+
+    model_dir: a quantized heel-strike model dir (None: the classical detector only).
+    board: the boards.yaml entry whose facts (rate, ranges, buffer sizes) the twin is built with.
+    live_session: the session whose IMU samples live mode plays in a loop (None: live mode has no IMU).
+    """
+
+    def __init__(self, model_dir=None, *, board: str = "twin", live_session=None):
+        self.board = twin_board(board)
+        self._lib = load_twin_library(board)
+        self.model = TwinModel.from_dir(model_dir) if model_dir is not None else None
+        self.inference = TflmInference(self.model) if self.model is not None else None
+        self.ranges = Ranges(self.board.acc_range_g, self.board.gyr_range_dps, self.board.mag_range_ut)
+        self.live = None
+        if live_session is not None:
+            raw, _ = to_counts(live_session.imu.acc, live_session.imu.gyr, live_session.imu.mag, self.ranges)
+            self.live = LiveImu(raw, self._isr)
+        self._imu_cb = abi.IMU_FN(self._imu)
+        self._master, self._slave = os.openpty()
+        tty.setraw(self._slave)  # no echo, no line editing: a byte pipe like a UART
+        os.set_blocking(self._master, False)
+        self.port = os.ttyname(self._slave)
+        self._node = ctypes.create_string_buffer(self._lib.gn_node_size())  # malloc: 16-byte aligned
+        self._twin = abi.Twin()
+        self._board_struct = abi.NodeBoard(FIRMWARE_VERSION, self.board.name.encode(), self.board.sample_rate_hz,
+                                           self.board.acc_range_g, self.board.gyr_range_dps, self.board.mag_range_ut)
+        infer = self.inference.callback if self.inference is not None else abi.INFER_FN()
+        hs = ctypes.byref(self.model.hs) if self.model is not None else None
+        rc = self._lib.gn_twin_init(ctypes.byref(self._twin), self._node, self._master, infer, self._imu_cb,
+                                    ctypes.byref(self._board_struct), hs)
+        if rc != 0:
+            self._close_fds()
+            raise GaitnodeError(f"the twin's core refused the {INIT_ERRORS.get(rc, f'setup (code {rc})')}")
+        if self.inference is not None:
+            self._twin.arena_used = self.inference.arena_used
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.loop_error: str | None = None
+
+    # -- platform callbacks (called from C) --
+    def _isr(self, sample_ptr) -> None:
+        self._lib.gn_node_imu_isr(self._node, sample_ptr)
+
+    def _imu(self, start: int, rate_hz: int) -> None:
+        if self.live is None:
+            return
+        if start:
+            self.live.start(rate_hz)
+        else:
+            self.live.stop()
+
+    # -- lifecycle --
+    def start(self) -> "TwinNode":
+        """Boot: the node announces itself (INFO), then the loop serves the pty until stop()."""
+        self._lib.gn_node_start(self._node)
+        self._thread = threading.Thread(target=self._loop, name="twin-loop", daemon=True)
+        self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        buf = (ctypes.c_uint8 * 65536)()
+        try:
+            while not self._stop.is_set():
+                ready, _, _ = select.select([self._master], [], [], POLL_INTERVAL_S)
+                if ready:
+                    try:
+                        data = os.read(self._master, len(buf))
+                    except BlockingIOError:
+                        data = b""
+                    if data:
+                        ctypes.memmove(buf, data, len(data))
+                        self._lib.gn_node_rx(self._node, buf, len(data))
+                self._lib.gn_node_poll(self._node)
+        except Exception as e:  # noqa: BLE001 - reported by stop() and the CLI
+            self.loop_error = f"{type(e).__name__}: {e}"
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self.live is not None:
+            self.live.stop()
+        self._close_fds()
+
+    def _close_fds(self) -> None:
+        for fd in (self._master, self._slave):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._master = self._slave = -1
+
+    def __enter__(self) -> "TwinNode":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def write_failures(self) -> int:
+        """Frames the pty did not take in time (the reader stalled)."""
+        return int(self._twin.write_failures)
+
+    @property
+    def inference_error(self) -> str | None:
+        return self.inference.error if self.inference is not None else None
+
+
+def session_counts(session, ranges: Ranges) -> np.ndarray:
+    """The session's IMU as int16 counts at the twin's ranges (what replay sends)."""
+    raw, _ = to_counts(session.imu.acc, session.imu.gyr, session.imu.mag, ranges)
+    return raw
