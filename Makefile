@@ -18,6 +18,7 @@ test: setup
 bench: setup
 	$(PY) benchmarks/bench_sessions.py --out build/bench
 	$(PY) benchmarks/simulator_physics.py --out build/bench
+	$(PY) benchmarks/firmware_size.py --out build/bench
 	scripts/heel_strike.sh build/bench/heel_strike --full
 
 clean:

@@ -236,6 +236,7 @@ static void test_bad_frames_are_nacked_and_the_node_recovers(void)
     host_send(GN_PROTOCOL_VERSION, GN_MSG_HELLO, &one, 1); /* HELLO carries no payload */
     collect();
     GN_CHECK_EQ_INT(last_nack().reason, GN_NACK_BAD_LENGTH);
+    GN_CHECK_EQ_INT(last_nack().detail, 1); /* the payload length */
     host_send(GN_PROTOCOL_VERSION, 0x7F, NULL, 0);
     collect();
     GN_CHECK_EQ_INT(last_nack().reason, GN_NACK_UNKNOWN_TYPE);

@@ -15,7 +15,7 @@ from pathlib import Path
 from gaitnode import __version__
 from gaitnode.boards.config import Board
 from gaitnode.boards.schema import BUSES, IMU_PARTS, MODELS, TRANSPORTS
-from gaitnode.errors import already_exists
+from gaitnode.errors import GaitnodeError, already_exists
 
 
 def c_string(text: str) -> str:
@@ -25,6 +25,13 @@ def c_string(text: str) -> str:
 
 def _comment(text: str) -> str:
     return str(text).replace("*/", "* /")
+
+
+def firmware_version() -> str:
+    """The firmware version INFO reports: the gaitnode package version (at most 15 characters)."""
+    if len(__version__) > 15 or not all(" " <= ch <= "~" for ch in __version__):
+        raise GaitnodeError(f"gaitnode version {__version__!r} does not fit INFO's 15-character firmware field")
+    return __version__
 
 
 def header_name(board: Board) -> str:
@@ -51,7 +58,7 @@ def board_header(board: Board) -> str:
         f"#define GN_BOARD_NAME {c_string(b.name)}",
         f"#define GN_BOARD_DESCRIPTION {c_string(b.description)}",
         f"#define GN_BOARD_MCU {c_string(b.mcu.name)}",
-        f"#define GN_FIRMWARE_VERSION {c_string('gaitnode ' + __version__)}",
+        f"#define GN_FIRMWARE_VERSION {c_string(firmware_version())}",
     ]
     if b.platformio is not None:
         lines += [f"#define GN_PIO_ENV {c_string(b.platformio.env)}",

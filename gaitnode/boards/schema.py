@@ -144,7 +144,7 @@ def _schema_error(data, where: str) -> None:
         return
     e = errors[0]
     path = ".".join(map(str, e.absolute_path))
-    if e.validator == "propertyNames":
+    if "propertyNames" in e.relative_schema_path:
         raise ConfigError(f"{where}: board name {e.instance!r} must be 1-15 lower-case letters, digits or _ "
                           "(starting with a letter)")
     if e.validator == "minProperties" and not path:
@@ -161,6 +161,8 @@ def board_rule_errors(name: str, b: dict) -> list[str]:
     out = []
     if not _is_power_of_two(b["ring_capacity"]):
         out.append(f"{name}.ring_capacity: {b['ring_capacity']} is not a power of two")
+    if "tx_buffer_bytes" in b and not _is_power_of_two(b["tx_buffer_bytes"]):
+        out.append(f"{name}.tx_buffer_bytes: {b['tx_buffer_bytes']} is not a power of two")
     imu, ranges = b["imu"], b["ranges"]
     allowed = PART_RANGES.get(imu["part"])
     if allowed:

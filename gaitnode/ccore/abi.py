@@ -1,7 +1,7 @@
 """ctypes mirrors of the C core's structs and the prototypes of its functions.
 
-Mirrors gn_hs_event.h, gn_gyro_hs.h and gn_hs_picker.h field for field; the state structs stay
-opaque (allocated with the size the library reports).
+Mirrors gn_hs_event.h, gn_gyro_hs.h, gn_hs_picker.h, gn_hs_stitch.h and gn_input.h field for field;
+the state structs stay opaque (allocated with the size the library reports).
 """
 
 from __future__ import annotations
@@ -12,6 +12,12 @@ from gaitnode.ccore.build import load_library
 
 c_float_p = ctypes.POINTER(ctypes.c_float)
 c_uint8_p = ctypes.POINTER(ctypes.c_uint8)
+c_int8_p = ctypes.POINTER(ctypes.c_int8)
+c_int16_p = ctypes.POINTER(ctypes.c_int16)
+
+# gn_config.h / gn_sample.h sizes: the host library is built without a board header, so the defaults.
+GN_MAX_CHANNELS = 9
+GN_AXES = 9
 
 PLACEMENTS = {"shank": 0, "foot": 1}  # gn_placement
 
@@ -37,6 +43,30 @@ class PickerParams(ctypes.Structure):
     _fields_ = [("threshold", ctypes.c_float), ("release", ctypes.c_float), ("min_interval", ctypes.c_uint32)]
 
 
+class StitchParams(ctypes.Structure):
+    """gn_hs_stitch_params: window, hop, output_delay (samples), output scale and zero point."""
+
+    _fields_ = [("window", ctypes.c_uint16), ("hop", ctypes.c_uint16), ("output_delay", ctypes.c_uint16),
+                ("out_scale", ctypes.c_float), ("out_zero_point", ctypes.c_int32)]
+
+
+class Scale(ctypes.Structure):
+    """gn_scale: physical units per count (m/s^2, deg/s, uT)."""
+
+    _fields_ = [("acc_per_lsb", ctypes.c_float), ("gyr_per_lsb", ctypes.c_float), ("mag_per_lsb", ctypes.c_float)]
+
+
+class QuantParams(ctypes.Structure):
+    """gn_quant_params: channel selection, normalisation and the input tensor's quantisation."""
+
+    _fields_ = [("n_channels", ctypes.c_uint8), ("channel", ctypes.c_uint8 * GN_MAX_CHANNELS),
+                ("mean", ctypes.c_float * GN_MAX_CHANNELS), ("std", ctypes.c_float * GN_MAX_CHANNELS),
+                ("scale", ctypes.c_float), ("zero_point", ctypes.c_int32)]
+
+
+Rot = (ctypes.c_float * 3) * 3
+
+
 def _declare(lib: ctypes.CDLL) -> ctypes.CDLL:
     ev_p = ctypes.POINTER(HsEvent)
     protos = {
@@ -57,6 +87,19 @@ def _declare(lib: ctypes.CDLL) -> ctypes.CDLL:
         "gn_hs_picker_state_size": (ctypes.c_uint32, []),
         "gn_hs_picker_run": (ctypes.c_uint32, [ctypes.c_void_p, c_float_p, ctypes.c_uint32, ctypes.c_int, ev_p,
                                                ctypes.c_uint32]),
+        "gn_hs_stitch_init": (ctypes.c_int, [ctypes.c_void_p, ctypes.POINTER(StitchParams),
+                                             ctypes.POINTER(PickerParams)]),
+        "gn_hs_stitch_window": (ctypes.c_uint32, [ctypes.c_void_p, ctypes.c_uint32, c_int8_p, ev_p,
+                                                  ctypes.c_uint32]),
+        "gn_hs_stitch_flush": (ctypes.c_int, [ctypes.c_void_p, ev_p]),
+        "gn_hs_stitch_set_trace": (None, [ctypes.c_void_p, c_float_p, ctypes.c_uint32]),
+        "gn_hs_stitch_trace_len": (ctypes.c_uint32, [ctypes.c_void_p]),
+        "gn_hs_stitch_size": (ctypes.c_uint32, []),
+        "gn_scale_from_ranges": (ctypes.c_int, [ctypes.POINTER(Scale), ctypes.c_float, ctypes.c_float,
+                                                ctypes.c_float]),
+        "gn_input_physical": (None, [ctypes.POINTER(Scale), ctypes.POINTER(Rot), c_int16_p, c_float_p]),
+        "gn_quant_check": (ctypes.c_int, [ctypes.POINTER(QuantParams)]),
+        "gn_input_quantize": (None, [ctypes.POINTER(QuantParams), c_float_p, c_int8_p]),
     }
     for name, (restype, argtypes) in protos.items():
         fn = getattr(lib, name)

@@ -61,6 +61,13 @@ def _probabilities(p) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.float32)
 
 
+def picker_params(threshold: float = 0.5, min_interval_s: float = 0.35, rate_hz: float = 100.0,
+                  release: float | None = None) -> abi.PickerParams:
+    """The C picker's parameters (gn_hs_picker_params) as the host-side picker builds them; the twin
+    gives the node the same ones. GaitnodeError for invalid values."""
+    return _params(threshold, release, min_interval_s, rate_hz)
+
+
 class HeelStrikePickerStream:
     """Streaming access to one gn_hs_picker state (what the node does).
 

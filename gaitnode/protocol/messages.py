@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import struct
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from enum import IntEnum
 
 import numpy as np
@@ -284,8 +284,8 @@ class Calibration:
 
 
 # ---- fixed layouts: (field, struct code, check) in wire order ----
-# check: an IntEnum class (value must be a member), a (lo, hi) float range, "text" (NUL-padded
-# UTF-8 name), "bytes32", or None (any value of the type).
+# check: an IntEnum class (value must be a member), a tuple of allowed IntEnum members, a (lo, hi)
+# float range, "text" (NUL-padded UTF-8), "bytes" (exact size), or None (any value of the type).
 
 _Layout = tuple[tuple[str, str, object], ...]
 
@@ -296,7 +296,7 @@ _INFO_LAYOUT: _Layout = (
     ("mode", "B", Mode), ("placement", "B", Placement), ("side", "B", Side),
     ("n_models", "B", None))
 _INFO_MODEL_LAYOUT: _Layout = (
-    ("name", "16s", "text"), ("sha256", "32s", "bytes32"), ("model_bytes", "I", None),
+    ("name", "16s", "text"), ("sha256", "32s", "bytes"), ("model_bytes", "I", None),
     ("arena_bytes", "I", None), ("arena_used", "I", None))
 _CONFIG_LAYOUT: _Layout = (
     ("sex", "B", Sex), ("placement", "B", Placement), ("side", "B", Side),
@@ -353,62 +353,61 @@ def _bad_length(where: str, length: int, expected: str) -> ProtocolError:
                          reason=NackReason.BAD_LENGTH, detail=length)
 
 
-def _check_value(where: str, name: str, offset: int, code: str, check, value):
-    """The value as it goes on the wire / comes off it; ProtocolError when out of range."""
+F32_MAX = 3.4028234663852886e38
+
+
+def _check_value(where: str, name: str, offset: int, code: str, check, value, *, wire: bool):
+    """A field value checked: from the wire (wire=True) to its Python form, or from Python to
+    what struct packs. ProtocolError (BAD_VALUE, detail = offset) when it is out of range."""
     if code in _INT_BITS:
         bits = _INT_BITS[code]
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < (1 << bits):
             raise _bad_value(where, name, offset, f"must be an integer in 0..{(1 << bits) - 1}, got {value!r}")
         value = int(value)
+        if isinstance(check, tuple):  # allowed members of an IntEnum
+            if value not in check:
+                raise _bad_value(where, name, offset, f"is {value}, expected one of {[int(c) for c in check]}")
+            check = type(check[0])
         if isinstance(check, type) and issubclass(check, IntEnum):
             try:
-                return check(value)
+                member = check(value)
             except ValueError:
                 allowed = ", ".join(f"{m.value} {m.name}" for m in check)
                 raise _bad_value(where, name, offset, f"is {value}, not a {check.__name__} ({allowed})") from None
-        if isinstance(check, tuple) and check and isinstance(check[0], IntEnum):
-            if value not in check:
-                raise _bad_value(where, name, offset, f"is {value}, expected one of {[int(c) for c in check]}")
-            return type(check[0])(value)
+            return member if wire else value
         return value
     if code == "f":
         if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
             raise _bad_value(where, name, offset, f"must be a number, got {value!r}")
         value = float(value)
-        if check is not None:
-            lo, hi = check
-            if not lo <= value <= hi:
-                raise _bad_value(where, name, offset, f"is {value}, outside {lo}..{hi}")
-        elif math.isinf(value) and abs(value) != math.inf:  # pragma: no cover - floats are finite or inf
-            raise _bad_value(where, name, offset, "is not a float")
+        if math.isfinite(value) and abs(value) > F32_MAX:
+            raise _bad_value(where, name, offset, f"is {value}, too large for a 32-bit float")
+        if check is not None and not check[0] <= value <= check[1]:
+            raise _bad_value(where, name, offset, f"is {value}, outside {check[0]}..{check[1]}")
         return value
     size = struct.calcsize(code)
     if check == "text":
-        if isinstance(value, (bytes, bytearray)):  # from the wire: NUL-padded
-            return bytes(value).split(b"\x00", 1)[0].decode("utf-8", errors="replace")
+        if wire:  # NUL-padded; the C side does not check the encoding, so neither do we
+            return value.split(b"\x00", 1)[0].decode("utf-8", errors="replace")
         if not isinstance(value, str) or "\x00" in value or len(value.encode("utf-8")) > size:
             raise _bad_value(where, name, offset, f"must be text of at most {size} UTF-8 bytes, got {value!r}")
         return value.encode("utf-8")
-    if check == "bytes32":
-        if not isinstance(value, (bytes, bytearray)) or len(value) != size:
-            raise _bad_value(where, name, offset, f"must be {size} bytes")
-        return bytes(value)
-    raise AssertionError(f"unknown field code {code}")  # pragma: no cover
+    # check == "bytes": exactly `size` bytes
+    if not isinstance(value, (bytes, bytearray)) or len(value) != size:
+        raise _bad_value(where, name, offset, f"must be {size} bytes, got {value!r}")
+    return bytes(value)
 
 
 def _pack_layout(where: str, layout: _Layout, values: dict, base: int = 0) -> bytes:
     offs = _offsets(layout)
-    wire = [_check_value(where, n, base + offs[n], c, chk, values[n]) for n, c, chk in layout]
-    try:
-        return _struct(layout).pack(*wire)
-    except struct.error as e:  # pragma: no cover - values were checked above
-        raise ProtocolError(f"{where}: cannot pack: {e}") from None
+    return _struct(layout).pack(*(_check_value(where, n, base + offs[n], c, chk, values[n], wire=False)
+                                  for n, c, chk in layout))
 
 
 def _unpack_layout(where: str, layout: _Layout, payload: bytes, base: int = 0) -> dict:
     offs = _offsets(layout)
     raw = _struct(layout).unpack_from(payload, base)
-    return {n: _check_value(where, n, base + offs[n], c, chk, v) for (n, c, chk), v in zip(raw and layout, raw)}
+    return {n: _check_value(where, n, base + offs[n], c, chk, v, wire=True) for (n, c, chk), v in zip(layout, raw)}
 
 
 def _need(where: str, payload: bytes, size: int) -> None:
@@ -612,5 +611,3 @@ __all__ = [
     "TelemetryModel", "Log", "Ack", "Nack", "Calibrate", "Calibration", "Message",
     "ProtocolError", "pack", "unpack", "msg_type", "to_frame", "from_frame",
 ]
-
-_ = field  # dataclasses.field kept importable for subclasses of these messages

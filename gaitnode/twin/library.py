@@ -32,8 +32,8 @@ def twin_board(name: str = "twin") -> TwinBoard:
     from gaitnode.boards.config import get_board
 
     b = get_board(name)
-    return TwinBoard(name=name, sample_rate_hz=int(b.sample_rate_hz), acc_range_g=int(b.imu.acc_range_g),
-                     gyr_range_dps=int(b.imu.gyr_range_dps), mag_range_ut=int(b.imu.mag_range_ut))
+    return TwinBoard(name=name, sample_rate_hz=int(b.sample_rate_hz), acc_range_g=int(b.ranges.acc_g),
+                     gyr_range_dps=int(b.ranges.gyr_dps), mag_range_ut=int(b.ranges.mag_ut))
 
 
 def load_twin_library(board: str = "twin") -> ctypes.CDLL:
@@ -45,7 +45,7 @@ def load_twin_library(board: str = "twin") -> ctypes.CDLL:
     if board in _loaded:
         return _loaded[board]
     header_dir = REPO / "build" / "firmware" / "boards"
-    write_board_header(get_board(board), header_dir)
+    write_board_header(get_board(board), header_dir, overwrite=True)  # a build product: always current
     build_dir = build_firmware("host", board=board, board_header_dir=header_dir, sanitize=False,
                                targets=["gaitnode_twin"])
     lib_path = Path(build_dir) / LIB_NAME

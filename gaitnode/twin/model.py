@@ -34,7 +34,7 @@ class TwinModel:
         from gaitnode.quantize.c_export import PLACEMENT_CODES, channel_index
         from gaitnode.quantize.quantizer import output_paths
         from gaitnode.training.model_dir import load_meta
-        from gaitnode.ccore.hs_picker import HeelStrikePicker
+        from gaitnode.ccore.hs_picker import picker_params
 
         model_dir = Path(model_dir)
         meta = load_meta(model_dir)
@@ -68,8 +68,8 @@ class TwinModel:
         hs.output.out_scale = float(quant["output_scale"])
         hs.output.out_zero_point = int(quant["output_zero_point"])
         # the same picker parameters the host-side evaluation uses (threshold, release, refractory)
-        hs.picker = HeelStrikePicker(threshold=float(meta["threshold"]), min_interval_s=float(meta["min_interval_s"]),
-                                     rate_hz=float(meta["rate_hz"])).params
+        hs.picker = picker_params(threshold=float(meta["threshold"]), min_interval_s=float(meta["min_interval_s"]),
+                                  rate_hz=float(meta["rate_hz"]))
         placement = PLACEMENT_CODES.get(str(meta["placement"]))
         if placement is None:
             raise GaitnodeError(f"{model_dir}: placement {meta['placement']!r} has no firmware code")

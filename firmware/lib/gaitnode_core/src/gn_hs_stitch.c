@@ -31,6 +31,11 @@ void gn_hs_stitch_set_trace(gn_hs_stitch *s, float *buf, uint32_t cap)
     s->trace_len = 0u;
 }
 
+uint32_t gn_hs_stitch_trace_len(const gn_hs_stitch *s)
+{
+    return s->trace_len;
+}
+
 uint32_t gn_hs_stitch_size(void)
 {
     return (uint32_t)sizeof(gn_hs_stitch);

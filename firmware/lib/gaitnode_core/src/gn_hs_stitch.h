@@ -57,6 +57,9 @@ int gn_hs_stitch_flush(gn_hs_stitch *s, gn_hs_event *ev);
  * trace_len counts those recorded). buf NULL stops recording. For tests and host tools. */
 void gn_hs_stitch_set_trace(gn_hs_stitch *s, float *buf, uint32_t cap);
 
+/* Probabilities recorded so far (trace_len, for language bindings). */
+uint32_t gn_hs_stitch_trace_len(const gn_hs_stitch *s);
+
 /* sizeof(gn_hs_stitch), for hosts that allocate the state outside C (language bindings). */
 uint32_t gn_hs_stitch_size(void);
 

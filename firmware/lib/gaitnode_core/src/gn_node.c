@@ -9,7 +9,6 @@
 #define GN_DEFAULT_TELEMETRY_MS 1000u
 #define GN_DEFAULT_ESTIMATE_MS 5000u
 #define GN_GYRO_GAP_FILL_MAX 1000u      /* gaps up to this many samples are bridged with NaN samples */
-#define GN_MAX_EVENTS_PER_WINDOW 8u
 
 /* ---- output ---- */
 
@@ -237,7 +236,7 @@ static int reset_pipeline(gn_node *n)
 static void run_model(gn_node *n)
 {
     const uint32_t in_len = (uint32_t)n->hs.output.window * n->hs.input.n_channels;
-    gn_hs_event ev[GN_MAX_EVENTS_PER_WINDOW];
+    gn_hs_event *ev = n->events;
     gn_telemetry_model *tm = &n->telemetry.models[0];
     uint64_t t0, dt;
     uint32_t k, n_ev;
@@ -276,7 +275,7 @@ static void handle_gap(gn_node *n, uint32_t index)
         (void)init_gyro(n, index);
     }
     if (n->has_hs) {
-        gn_window_reset(&n->window); /* the next window starts after the gap; stitch restarts there */
+        gn_window_reset_at(&n->window, index); /* windows restart after the gap; the stitch follows */
     }
     gn_cadence_reset(&n->cadence);
 }
@@ -403,6 +402,14 @@ static void reject(gn_node *n, const gn_frame *f, uint8_t reason, uint32_t detai
     send_nack(n, f->seq, f->type, reason, detail);
 }
 
+/* A payload its unpack function refused: NACK with the reason and detail gn_msg_check gives. */
+static void reject_payload(gn_node *n, const gn_frame *f, int rc)
+{
+    uint32_t detail = 0;
+    int why = gn_msg_check(f->type, f->payload, f->len, &detail);
+    reject(n, f, (uint8_t)(why != 0 ? why : rc), detail);
+}
+
 static void on_samples(gn_node *n, const gn_frame *f)
 {
     gn_msg_samples *m = &n->rx_samples;
@@ -414,7 +421,7 @@ static void on_samples(gn_node *n, const gn_frame *f)
     }
     rc = gn_msg_unpack_samples(f->payload, f->len, m);
     if (rc != 0) {
-        reject(n, f, (uint8_t)rc, 0);
+        reject_payload(n, f, rc);
         return;
     }
     if (m->first_index != n->next_index) { /* lost or reordered batch: refuse, the host resends */
@@ -440,7 +447,7 @@ static void on_config(gn_node *n, const gn_frame *f)
     gn_msg_config c;
     int rc = gn_msg_unpack_config(f->payload, f->len, &c);
     if (rc != 0) {
-        reject(n, f, (uint8_t)rc, 0);
+        reject_payload(n, f, rc);
         return;
     }
     if (c.telemetry_period_ms == 0u) {
@@ -467,7 +474,7 @@ static void on_frame(gn_node *n, const gn_frame *f)
     switch (f->type) {
     case GN_MSG_HELLO:
         if (f->len != 0u) {
-            reject(n, f, GN_NACK_BAD_LENGTH, f->len);
+            reject_payload(n, f, GN_NACK_BAD_LENGTH);
             return;
         }
         send_info(n);
@@ -479,7 +486,7 @@ static void on_frame(gn_node *n, const gn_frame *f)
         gn_msg_mode m;
         rc = gn_msg_unpack_mode(f->payload, f->len, &m);
         if (rc != 0) {
-            reject(n, f, (uint8_t)rc, 0);
+            reject_payload(n, f, rc);
             return;
         }
         set_mode(n, m.mode);
@@ -494,7 +501,7 @@ static void on_frame(gn_node *n, const gn_frame *f)
         gn_calib_params p;
         rc = gn_msg_unpack_calibrate(f->payload, f->len, &m);
         if (rc != 0) {
-            reject(n, f, (uint8_t)rc, 0);
+            reject_payload(n, f, rc);
             return;
         }
         if (n->mode == GN_MODE_IDLE) {

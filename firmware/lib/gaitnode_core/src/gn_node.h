@@ -57,6 +57,10 @@ typedef struct {
     uint8_t placement;          /* gn_placement (gn_gyro_hs.h) the model was trained for */
 } gn_hs_model;
 
+/* Most events one model window can produce: two events are at least two samples apart, plus the
+ * crest a restart flushes. */
+#define GN_MAX_EVENTS_PER_WINDOW (GN_MAX_WINDOW / 2u + 2u)
+
 typedef struct {
     /* platform */
     gn_node_hal hal;
@@ -89,6 +93,7 @@ typedef struct {
     uint64_t sample_clock_us;   /* device time of the last processed sample */
     int8_t in_buf[GN_MAX_WINDOW * GN_MAX_CHANNELS];
     int8_t out_buf[GN_MAX_WINDOW];
+    gn_hs_event events[GN_MAX_EVENTS_PER_WINDOW];
     /* periodic output */
     uint64_t last_telemetry_us, last_estimate_us, busy_us, busy_since_us;
     gn_msg_telemetry telemetry; /* counters; the frame is built from it */

@@ -1,0 +1,79 @@
+// main.cpp - the gaitnode sensor node on an Arduino-framework board.
+//
+// setup: serial at the board's baud, the heel-strike model into TFLite-Micro, the IMU with the
+// board's ranges, then the node (gn_node_init) and its INFO announcement (gn_node_start).
+// loop:  received bytes -> gn_node_rx; gn_node_poll (ring -> pipeline -> frames); TX queue -> port.
+// Everything board-specific comes from the generated gn_board_<env>.h (boards.yaml), included
+// through gn_config.h by -DGN_BOARD_HEADER (platformio.ini).
+#include <Arduino.h>
+
+#include "gn_config.h"
+#include "gn_infer_tflm.h"
+#include "gn_node.h"
+#include "hal_serial.h"
+#include "imu_provider.h"
+#include "models.h"
+
+static gn_node g_node; /* ~12 KB: static, not on a stack (gaitnode boards check counts it) */
+static gn_hs_model g_hs;
+static gn_infer g_infer;
+
+// Device clock: micros() extended to 64 bits (it wraps every 71.6 minutes). The node calls it
+// from the loop only, so the wrap bookkeeping needs no lock.
+static uint64_t clock_now_us(void *ctx) {
+    (void)ctx;
+    static uint32_t last;
+    static uint64_t high;
+    uint32_t now = (uint32_t)micros();
+    if (now < last) high += (uint64_t)1 << 32;
+    last = now;
+    return high | now;
+}
+
+// Nothing can be reported over the protocol before the node exists: blink the LED instead.
+[[noreturn]] static void halt(int code) {
+#ifdef LED_BUILTIN
+    pinMode(LED_BUILTIN, OUTPUT);
+    for (;;) {
+        for (int i = 0; i < code; ++i) {
+            digitalWrite(LED_BUILTIN, HIGH);
+            delay(150);
+            digitalWrite(LED_BUILTIN, LOW);
+            delay(150);
+        }
+        delay(1000);
+    }
+#else
+    (void)code;
+    for (;;) delay(1000);
+#endif
+}
+
+void setup() {
+    hal_serial_begin(GN_UART_BAUD);
+
+    // The model: without it (or if TFLM refuses it) the node still runs the classical detector;
+    // INFO then lists no model, which the host shows.
+    const gn_hs_model *hs = nullptr;
+    if (gn_models_fill_heel_strike(&g_hs) == 0 && gn_infer_tflm_init(&g_infer) == 0) hs = &g_hs;
+
+    // A missing IMU leaves replay mode working (the host streams recorded samples).
+    (void)imu_provider_begin(&g_node);
+
+    const gn_node_hal hal = {clock_now_us, hal_serial_tx_free, hal_serial_write,
+                             imu_provider_start, imu_provider_stop, nullptr};
+    const gn_node_board board = {GN_FIRMWARE_VERSION, GN_BOARD_NAME, GN_SAMPLE_RATE_HZ,
+                                 GN_ACC_RANGE_G, GN_GYR_RANGE_DPS, GN_MAG_RANGE_UT};
+    int rc = gn_node_init(&g_node, &hal, &g_infer, &board, hs);
+    if (rc >= 2 && hs != nullptr) rc = gn_node_init(&g_node, &hal, &g_infer, &board, nullptr);
+    if (rc != 0) halt(rc);
+    gn_node_start(&g_node);
+}
+
+void loop() {
+    uint8_t buf[64];
+    uint32_t n;
+    while ((n = hal_serial_read(buf, sizeof buf)) > 0) gn_node_rx(&g_node, buf, n);
+    gn_node_poll(&g_node);
+    hal_serial_service();
+}

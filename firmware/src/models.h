@@ -1,0 +1,34 @@
+/* models.h - the node's model descriptions, filled from the generated headers at compile time.
+ *
+ * heel_strike: <name>_model_config.h from `gaitnode quantize heel-strike` (window, hop, delay,
+ * quantisation, normalisation, threshold, refractory interval, arena, size, sha256) and
+ * <name>_model_meta.h from `gaitnode boards header --model-dir` (placement, channel axes).
+ */
+#ifndef GN_MODELS_H
+#define GN_MODELS_H
+
+#include <stdint.h>
+
+#include "gn_node.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Release threshold of the event picker as a fraction of the model's threshold (the host's
+ * picker uses the same: gaitnode/ccore/hs_picker.py RELEASE_FRACTION). */
+#define GN_RELEASE_FRACTION 0.8f
+
+/* out[n] from the 2n hex digits of hex (either case). Returns 0, or 1 when hex is not exactly
+ * 2n hex digits. */
+int gn_hex_to_bytes(const char *hex, uint8_t *out, uint32_t n);
+
+/* Fill *m with the heel-strike model's description. Returns 0, 1 when the sha256 text in the
+ * config header is malformed, 2 when the board does not carry the model (GN_MODEL_HEEL_STRIKE 0). */
+int gn_models_fill_heel_strike(gn_hs_model *m);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GN_MODELS_H */

@@ -1,0 +1,128 @@
+"""Budget check: flash, RAM and arena from the generated model sources and sizeof(gn_node)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import pytest
+
+from gaitnode.boards.budget import check_budget, core_ram_bytes, model_cost
+from gaitnode.boards.config import get_board, load_boards
+from gaitnode.boards.conftest import fake_model_dir, model_meta, repo_boards, write_boards
+from gaitnode.errors import GaitnodeError
+
+
+def board_with(tmp_path, name, edit):
+    data = repo_boards()
+    edit(data[name])
+    return load_boards(write_boards(tmp_path / "boards.yaml", data))[name]
+
+
+def test_model_within_budget(tmp_path):
+    d = fake_model_dir(tmp_path / "hs", model_bytes=34520, arena_bytes=15584)
+    board = get_board("nano33ble")
+    r = check_budget(board, {"heel_strike": d})
+    core, compiler = core_ram_bytes(board)
+    assert r.ok and r.problems == []
+    assert (r.flash_bytes, r.arena_bytes, r.core_bytes, r.tx_buffer_bytes) == (34520, 15584, core, 4096)
+    assert r.ram_bytes == 15584 + core + 4096
+    assert core > 15 * 128 * 9  # at least the window and input buffers
+    assert r.ram_headroom_pct == pytest.approx(100 * (65536 - r.ram_bytes) / 65536)
+    assert r.flash_headroom_pct == pytest.approx(100 * (262144 - 34520) / 262144)
+    assert r.arena_headroom_pct == pytest.approx(100 * (32768 - 15584) / 32768)
+    assert r.compiler == compiler
+    text = r.summary()
+    assert f"RAM: arena 15584 B + core {core} B + tx buffer 4096 B = {r.ram_bytes} B of 65536 B" in text
+    assert r.as_dict()["models"][0] == {"name": "heel_strike", "model_dir": str(d), "model_bytes": 34520,
+                                        "arena_bytes": 15584, "window": 128, "channels": 6}
+
+
+def test_ram_budget_exceeded(tmp_path):
+    d = fake_model_dir(tmp_path / "hs", arena_bytes=15584)
+    board = board_with(tmp_path, "nano33ble", lambda b: b["budgets"].update(ram_bytes=24576, arena_bytes=16384))
+    with pytest.raises(GaitnodeError) as e:
+        check_budget(board, {"heel_strike": d})
+    core, _ = core_ram_bytes(board)
+    assert str(e.value) == (f"nano33ble: RAM budget exceeded: arena 15584 B + core {core} B + tx buffer 4096 B = "
+                            f"{15584 + core + 4096} B > budget 24576 B")
+
+
+def test_arena_and_flash_budgets_exceeded_together(tmp_path):
+    d = fake_model_dir(tmp_path / "hs", model_bytes=300_000, arena_bytes=40_000)
+    board = get_board("nrf52840dk")
+    with pytest.raises(GaitnodeError) as e:
+        check_budget(board, {"heel_strike": d})
+    msg = str(e.value)
+    assert "nrf52840dk: arena budget exceeded: heel_strike needs 40000 B > budget 32768 B" in msg
+    assert "nrf52840dk: flash budget exceeded: models heel_strike 300000 B = 300000 B > budget 262144 B" in msg
+    # The same problems as a report instead of an exception.
+    r = check_budget(board, {"heel_strike": d}, raise_on_failure=False)
+    assert not r.ok and len(r.problems) == 2 and r.flash_headroom_pct < 0
+
+
+def test_window_and_channels_must_fit_the_core(tmp_path):
+    d = fake_model_dir(tmp_path / "hs", meta=model_meta(window=256))
+    with pytest.raises(GaitnodeError, match="esp32: heel_strike's window of 256 samples exceeds max_window 128"):
+        check_budget(get_board("esp32"), {"heel_strike": d})
+    d9 = fake_model_dir(tmp_path / "hs9", meta=model_meta(channels=("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y",
+                                                                    "gyr_z", "mag_x", "mag_y", "mag_z")))
+    board = board_with(tmp_path, "esp32", lambda b: b.update(max_channels=6))
+    with pytest.raises(GaitnodeError, match="esp32: heel_strike's 9 channels exceed max_channels 6"):
+        check_budget(board, {"heel_strike": d9})
+
+
+def test_core_ram_follows_the_board_header(tmp_path):
+    small = board_with(tmp_path, "esp32", lambda b: b.update(ring_capacity=256))
+    big = board_with(tmp_path, "esp32", lambda b: b.update(ring_capacity=512))
+    # 256 more ring slots of gn_raw_sample (u32 index + 9 x i16 = 22 bytes, padded to 24).
+    assert core_ram_bytes(big)[0] - core_ram_bytes(small)[0] == 256 * 24
+    narrow = board_with(tmp_path, "esp32", lambda b: b.update(max_channels=6))
+    assert core_ram_bytes(narrow)[0] < core_ram_bytes(small)[0]
+
+
+def test_core_ram_compiler():
+    _, what = core_ram_bytes(get_board("twin"))
+    assert "the host" in what
+    _, what = core_ram_bytes(get_board("esp32s3"))
+    assert what.startswith("arm-none-eabi-gcc") == (shutil.which("arm-none-eabi-gcc") is not None)
+
+
+def test_stale_c_sources_are_caught(tmp_path):
+    d = fake_model_dir(tmp_path / "hs", model_bytes=1000)
+    q = json.loads((d / "quantize.json").read_text())
+    q["model_int8_bytes"] = 2000
+    (d / "quantize.json").write_text(json.dumps(q))
+    with pytest.raises(GaitnodeError, match=r"quantize\.json says model_int8_bytes 2000 but "
+                                            r"heel_strike_model_config\.h says 1000; the C sources are stale"):
+        model_cost("heel_strike", d)
+
+
+def test_quantize_json_is_optional_but_must_be_json(tmp_path):
+    d = fake_model_dir(tmp_path / "hs", model_bytes=1000, arena_bytes=5000)
+    (d / "quantize.json").unlink()
+    c = model_cost("heel_strike", d)
+    assert (c.model_bytes, c.arena_bytes, c.window, c.channels) == (1000, 5000, 128, 6)
+    (d / "quantize.json").write_text("{not json")
+    with pytest.raises(GaitnodeError, match="quantize.json: not readable JSON"):
+        model_cost("heel_strike", d)
+
+
+def test_missing_or_damaged_config_header(tmp_path):
+    with pytest.raises(GaitnodeError, match="heel_strike_model_config.h: no such file; .* run `gaitnode quantize"):
+        model_cost("heel_strike", tmp_path)
+    d = fake_model_dir(tmp_path / "hs")
+    cfg = d / "c" / "heel_strike_model_config.h"
+    cfg.write_text(re.sub(r"#define GN_HEEL_STRIKE_ARENA_BYTES \d+\n", "", cfg.read_text()))
+    with pytest.raises(GaitnodeError, match="no GN_HEEL_STRIKE_ARENA_BYTES; regenerate"):
+        model_cost("heel_strike", d)
+
+
+def test_model_dirs_must_match_the_board(tmp_path):
+    d = fake_model_dir(tmp_path / "hs")
+    with pytest.raises(GaitnodeError, match=r"esp32: no model dir for heel_strike \(the board carries heel_strike; "
+                                            r"give heel_strike=MODEL_DIR\)"):
+        check_budget(get_board("esp32"), {})
+    with pytest.raises(GaitnodeError, match=r"esp32: vo2 is not among the board's models \(heel_strike"):
+        check_budget(get_board("esp32"), {"heel_strike": d, "vo2": d})

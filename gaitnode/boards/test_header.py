@@ -1,0 +1,145 @@
+"""The generated board header: every fact as a macro, compiling with gn_config.h under strict flags."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from gaitnode.boards.config import REPO, get_board, load_boards
+from gaitnode.boards.conftest import fake_model_dir, model_meta, repo_boards, write_boards
+from gaitnode.boards.header import board_header, write_board_header
+from gaitnode.boards.model_meta import model_meta_header, write_model_meta_header
+from gaitnode.errors import GaitnodeError
+
+CORE = REPO / "firmware" / "lib" / "gaitnode_core" / "src"
+STRICT = ["-std=c11", "-Wall", "-Wextra", "-Wpedantic", "-Werror"]
+
+# Prints the macros the core and the board code use, so the test compares them with boards.yaml.
+PROBE = r"""
+#include <stdio.h>
+#include "gn_config.h"
+int main(void) {
+    printf("name=%s\nmcu=%s\npart=%s\nbus=%s\n", GN_BOARD_NAME, GN_BOARD_MCU, GN_IMU_PART, GN_IMU_BUS);
+    printf("rate=%d\nacc=%d\ngyr=%d\nmag=%d\nbaud=%ld\n", GN_SAMPLE_RATE_HZ, GN_ACC_RANGE_G, GN_GYR_RANGE_DPS,
+           GN_MAG_RANGE_UT, (long)GN_UART_BAUD);
+    printf("ring=%d\nwindow=%d\nchannels=%d\nmodels=%d\ntx=%d\n", GN_RING_CAPACITY, GN_MAX_WINDOW, GN_MAX_CHANNELS,
+           GN_MAX_MODELS, GN_TX_BUFFER);
+    printf("ram=%ld\nflash=%ld\narena=%ld\nhs=%d\nint=%d\nhas_int=%d\n", (long)GN_RAM_BUDGET_BYTES,
+           (long)GN_FLASH_BUDGET_BYTES, (long)GN_ARENA_BUDGET_BYTES, GN_MODEL_HEEL_STRIKE, GN_IMU_INT_PIN,
+           GN_IMU_HAS_INT_PIN);
+    printf("flags=%d%d%d %d%d%d %d%d%d\n", GN_IMU_PART_ICM20948, GN_IMU_PART_LSM9DS1, GN_IMU_PART_NONE,
+           GN_IMU_BUS_SPI, GN_IMU_BUS_I2C, GN_IMU_BUS_NONE, GN_TRANSPORT_UART, GN_TRANSPORT_USB_CDC, GN_TRANSPORT_PTY);
+#if GN_IMU_BUS_SPI
+    printf("spi=%d,%d,%d,%d\n", GN_IMU_SPI_SCK, GN_IMU_SPI_MOSI, GN_IMU_SPI_MISO, GN_IMU_SPI_CS);
+#endif
+#if GN_IMU_BUS_I2C
+    printf("i2c=%d,%d,%d,%s\n", GN_IMU_I2C_SDA, GN_IMU_I2C_SCL, GN_IMU_I2C_ADDRESS, GN_IMU_I2C_PORT_NAME);
+#endif
+    return 0;
+}
+"""
+
+
+def compile_and_run(board, tmp_path) -> dict:
+    write_board_header(board, tmp_path)
+    (tmp_path / "probe.c").write_text(PROBE)
+    exe = tmp_path / "probe"
+    cmd = ["gcc", *STRICT, f"-I{tmp_path}", f"-I{CORE}", f'-DGN_BOARD_HEADER="gn_board_{board.name}.h"',
+           "-o", str(exe), str(tmp_path / "probe.c")]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    out = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout
+    return dict(line.split("=", 1) for line in out.splitlines())
+
+
+@pytest.mark.parametrize("name", ["esp32s3", "esp32", "nano33ble", "nrf52840dk", "twin"])
+def test_header_compiles_with_gn_config_and_carries_the_facts(name, tmp_path):
+    b = get_board(name)
+    v = compile_and_run(b, tmp_path)
+    assert (v["name"], v["mcu"], v["part"], v["bus"]) == (b.name, b.mcu.name, b.imu.part, b.imu.bus)
+    assert [int(v[k]) for k in ("rate", "acc", "gyr", "mag", "baud")] == \
+        [b.sample_rate_hz, b.ranges.acc_g, b.ranges.gyr_dps, b.ranges.mag_ut, b.transport.baud]
+    assert [int(v[k]) for k in ("ring", "window", "channels", "models", "tx")] == \
+        [b.ring_capacity, b.max_window, b.max_channels, b.max_models, b.tx_buffer_bytes]
+    assert [int(v[k]) for k in ("ram", "flash", "arena", "hs")] == \
+        [b.budgets.ram_bytes, b.budgets.flash_bytes, b.budgets.arena_bytes, 1]
+    pin = b.imu.pins.int_pin
+    assert (int(v["int"]), int(v["has_int"])) == ((-1, 0) if pin is None else (pin, 1))
+    part_flags = "".join(str(int(b.imu.part == p)) for p in ("icm20948", "lsm9ds1", "none"))
+    assert v["flags"].split()[0] == part_flags
+    p = b.imu.pins
+    if b.imu.bus == "spi":
+        assert v["spi"] == f"{p.sck},{p.mosi},{p.miso},{p.cs}"
+    if b.imu.bus == "i2c":
+        assert v["i2c"] == f"{p.sda},{p.scl},{b.imu.i2c_address},{b.imu.i2c_port}"
+
+
+def test_node_header_compiles_with_every_board_header(tmp_path):
+    """gn_node.h (all the core's buffers) with each board's sizes: host gcc, and Cortex-M4 when installed."""
+    src = tmp_path / "p.c"
+    src.write_text('#include "gn_node.h"\nint gn_probe(void) { return GN_RING_CAPACITY + (int)sizeof(gn_node); }\n')
+    compilers = [["gcc"]]
+    if shutil.which("arm-none-eabi-gcc"):
+        compilers.append(["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"])
+    for b in load_boards().values():
+        write_board_header(b, tmp_path)
+        for cc in compilers:
+            proc = subprocess.run([*cc, *STRICT, f"-I{tmp_path}", f"-I{CORE}", f'-DGN_BOARD_HEADER="gn_board_{b.name}.h"',
+                                   "-c", "-o", str(tmp_path / "p.o"), str(src)], capture_output=True, text=True)
+            assert proc.returncode == 0, f"{b.name} ({cc[0]}): {proc.stderr}"
+
+
+def test_header_says_generated_and_is_deterministic():
+    b = get_board("nano33ble")
+    text = board_header(b)
+    assert text.startswith("/* gn_board_nano33ble.h: generated by `gaitnode boards header`")
+    assert "from\n * boards.yaml, board \"nano33ble\"; do not edit" in text
+    assert "#define GN_IMU_I2C_PORT Wire1\n" in text and "#define GN_IMU_MAG_I2C_ADDRESS 0x1E\n" in text
+    assert "#define GN_IMU_INT_PIN (-1)\n" in text
+    assert board_header(get_board("nano33ble")) == text
+
+
+def test_description_is_escaped(tmp_path):
+    data = repo_boards()
+    data["esp32"]["description"] = 'ICM "breakout" on C:\\pins */ here'
+    b = load_boards(write_boards(tmp_path / "b.yaml", data))["esp32"]
+    v = compile_and_run(b, tmp_path)
+    assert v["name"] == "esp32"
+    assert '#define GN_BOARD_DESCRIPTION "ICM \\"breakout\\" on C:\\\\pins */ here"' in board_header(b)
+
+
+def test_write_refuses_to_replace_a_different_header(tmp_path):
+    b = get_board("esp32")
+    path = write_board_header(b, tmp_path)
+    assert path == tmp_path / "gn_board_esp32.h"
+    mtime = path.stat().st_mtime_ns
+    assert write_board_header(b, tmp_path) == path  # same text: left alone
+    assert path.stat().st_mtime_ns == mtime
+    path.write_text("/* edited */\n")
+    with pytest.raises(GaitnodeError, match="already exists"):
+        write_board_header(b, tmp_path)
+    write_board_header(b, tmp_path, overwrite=True)
+    assert path.read_text() == board_header(b)
+
+
+def test_model_meta_header(tmp_path):
+    d = fake_model_dir(tmp_path / "m", meta=model_meta(channels=("gyr_y", "acc_z", "mag_x"), placement="foot"))
+    text = model_meta_header("heel_strike", d)
+    assert "#define GN_HEEL_STRIKE_PLACEMENT 1\n" in text
+    assert "#define GN_HEEL_STRIKE_CHANNEL_INDEX {4, 2, 6}\n" in text
+    assert "#define GN_HEEL_STRIKE_N_CHANNEL_INDEX 3\n" in text
+    path = write_model_meta_header("heel_strike", d, tmp_path / "out")
+    (tmp_path / "p.c").write_text('#include "heel_strike_model_meta.h"\n'
+                                  "static const unsigned char idx[] = GN_HEEL_STRIKE_CHANNEL_INDEX;\n"
+                                  "int main(void) { return idx[0] + GN_HEEL_STRIKE_PLACEMENT - 5; }\n")
+    proc = subprocess.run(["gcc", *STRICT, f"-I{path.parent}", "-o", str(tmp_path / "p"), str(tmp_path / "p.c")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert subprocess.run([str(tmp_path / "p")]).returncode == 0
+
+
+def test_model_meta_needs_a_model_dir(tmp_path):
+    with pytest.raises(GaitnodeError, match="model.json: no such file"):
+        model_meta_header("heel_strike", tmp_path)
