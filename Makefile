@@ -20,6 +20,8 @@ bench: setup
 	$(PY) benchmarks/simulator_physics.py --out build/bench
 	$(PY) benchmarks/firmware_size.py --out build/bench
 	scripts/heel_strike.sh build/bench/heel_strike --full
+	$(PY) benchmarks/twin.py --model-dir build/bench/heel_strike/models/hs_shank \
+		--sessions build/bench/heel_strike/cohort --out build/bench
 
 clean:
 	rm -rf build

@@ -1,0 +1,40 @@
+"""`gaitnode twin` from the command line: prints its port, serves it, refuses bad options."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from gaitnode.host.cli import main
+from gaitnode.protocol.link import Link
+
+
+def test_twin_prints_its_port_and_answers_on_it():
+    proc = subprocess.Popen([sys.executable, "-m", "gaitnode", "twin", "--seconds", "20"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        found = re.search(r"serial port (\S+)", line)
+        assert found, line + proc.stderr.read() if proc.poll() is not None else line
+        with Link(found.group(1)) as link:
+            info = link.hello(timeout=5.0)
+        assert info.board == "twin" and info.models == ()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_twin_refuses_two_imu_sources(tmp_path, capsys):
+    assert main(["twin", "--live-sim", "--live-session", str(tmp_path / "x.gns")]) == 2
+    assert "exclude each other" in capsys.readouterr().err
+
+
+def test_twin_refuses_an_unknown_board(capsys):
+    assert main(["twin", "--board", "no_such_board"]) == 2
+    assert "no_such_board" in capsys.readouterr().err
+
+
+def test_twin_refuses_a_model_dir_that_is_not_quantized(tmp_path, capsys):
+    assert main(["twin", "--model-dir", str(tmp_path)]) == 2
+    assert "error" in capsys.readouterr().err
