@@ -1,8 +1,8 @@
 """PlatformIO pre-build script: the board's generated headers and the models, checked, before compiling.
 
 For env E (= a board of ../boards.yaml) and GAITNODE_MODELS="heel_strike=MODEL_DIR[,NAME=DIR...]":
-1. `gaitnode boards header --board E --model-dir ... -o GEN --force` writes gn_board_E.h and
-   <name>_model_meta.h into GEN (= .pio/build/E/gaitnode_gen);
+1. `gaitnode boards header --board E -o GEN --force` writes gn_board_E.h into GEN
+   (= .pio/build/E/gaitnode_gen);
 2. `gaitnode boards check --board E --model-dir ...` fails the build, with its message, when the
    models exceed the board's flash / RAM / arena budgets;
 3. copies MODEL_DIR/c/<name>_model_{data.h,data.cc,config.h} (from `gaitnode quantize`) into GEN;
@@ -89,7 +89,7 @@ def main():
     for name, path in models:
         model_args += ["--model-dir", "%s=%s" % (name, path)]
     boards_file = os.path.join(REPO_DIR, "boards.yaml")
-    run_cli(["boards", "header", "--board", PIO_ENV, "--file", boards_file, "-o", GEN_DIR, "--force"] + model_args)
+    run_cli(["boards", "header", "--board", PIO_ENV, "--file", boards_file, "-o", GEN_DIR, "--force"])
     run_cli(["boards", "check", "--board", PIO_ENV, "--file", boards_file] + model_args)
     for name, path in models:
         for pattern in MODEL_FILES:

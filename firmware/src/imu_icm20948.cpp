@@ -50,7 +50,10 @@ uint8_t acc_fs(void) {
     return GN_ACC_RANGE_G == 2 ? gpm2 : GN_ACC_RANGE_G == 4 ? gpm4 : GN_ACC_RANGE_G == 8 ? gpm8 : gpm16;
 }
 uint8_t gyr_fs(void) {
-    return GN_GYR_RANGE_DPS == 250 ? dps250 : GN_GYR_RANGE_DPS == 500 ? dps500 : GN_GYR_RANGE_DPS == 1000 ? dps1000 : dps2000;
+    return GN_GYR_RANGE_DPS == 250    ? dps250
+           : GN_GYR_RANGE_DPS == 500  ? dps500
+           : GN_GYR_RANGE_DPS == 1000 ? dps1000
+                                      : dps2000;
 }
 }  // namespace
 

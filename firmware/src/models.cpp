@@ -7,13 +7,10 @@
 
 #if GN_MODEL_HEEL_STRIKE
 #include "heel_strike_model_config.h"
-#include "heel_strike_model_meta.h"
 
 // The model must fit the core's buffers and run at the board's rate; caught at compile time.
 static_assert(GN_HEEL_STRIKE_CHANNELS <= GN_MAX_CHANNELS, "model has more channels than GN_MAX_CHANNELS");
 static_assert(GN_HEEL_STRIKE_WINDOW <= GN_MAX_WINDOW, "model window is longer than GN_MAX_WINDOW");
-static_assert(GN_HEEL_STRIKE_N_CHANNEL_INDEX == GN_HEEL_STRIKE_CHANNELS,
-              "heel_strike_model_meta.h and heel_strike_model_config.h are from different models");
 static_assert(GN_HEEL_STRIKE_RATE_HZ == (float)GN_SAMPLE_RATE_HZ, "model rate differs from the board's sample rate");
 static_assert(sizeof(GN_HEEL_STRIKE_MODEL_SHA256) == 65, "sha256 must be 64 hex digits");
 #endif
@@ -45,10 +42,9 @@ extern "C" int gn_models_fill_heel_strike(gn_hs_model *m) {
     m->model_bytes = GN_HEEL_STRIKE_MODEL_BYTES;
     m->arena_bytes = GN_HEEL_STRIKE_ARENA_BYTES;
 
-    static const uint8_t channel_index[] = GN_HEEL_STRIKE_CHANNEL_INDEX;
     m->input.n_channels = GN_HEEL_STRIKE_CHANNELS;
     for (int c = 0; c < GN_HEEL_STRIKE_CHANNELS; ++c) {
-        m->input.channel[c] = channel_index[c];
+        m->input.channel[c] = gn_heel_strike_channel_index[c];
         m->input.mean[c] = gn_heel_strike_norm_mean[c];
         m->input.std[c] = gn_heel_strike_norm_std[c];
     }
@@ -62,7 +58,7 @@ extern "C" int gn_models_fill_heel_strike(gn_hs_model *m) {
     m->output.out_zero_point = GN_HEEL_STRIKE_OUTPUT_ZERO_POINT;
 
     m->picker.threshold = GN_HEEL_STRIKE_THRESHOLD;
-    m->picker.release = GN_RELEASE_FRACTION * GN_HEEL_STRIKE_THRESHOLD;
+    m->picker.release = GN_HEEL_STRIKE_RELEASE;
     m->picker.min_interval = GN_HEEL_STRIKE_MIN_INTERVAL_SAMPLES;
     m->placement = GN_HEEL_STRIKE_PLACEMENT;
     return 0;

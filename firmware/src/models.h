@@ -1,8 +1,8 @@
 /* models.h - the node's model descriptions, filled from the generated headers at compile time.
  *
  * heel_strike: <name>_model_config.h from `gaitnode quantize heel-strike` (window, hop, delay,
- * quantisation, normalisation, threshold, refractory interval, arena, size, sha256) and
- * <name>_model_meta.h from `gaitnode boards header --model-dir` (placement, channel axes).
+ * quantisation, normalisation, threshold, release, refractory interval, placement, the IMU axis
+ * of each channel, arena, size, sha256).
  */
 #ifndef GN_MODELS_H
 #define GN_MODELS_H
@@ -14,10 +14,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* Release threshold of the event picker as a fraction of the model's threshold (the host's
- * picker uses the same: gaitnode/ccore/hs_picker.py RELEASE_FRACTION). */
-#define GN_RELEASE_FRACTION 0.8f
 
 /* out[n] from the 2n hex digits of hex (either case). Returns 0, or 1 when hex is not exactly
  * 2n hex digits. */

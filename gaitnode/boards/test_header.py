@@ -8,9 +8,8 @@ import subprocess
 import pytest
 
 from gaitnode.boards.config import REPO, get_board, load_boards
-from gaitnode.boards.conftest import fake_model_dir, model_meta, repo_boards, write_boards
+from gaitnode.boards.conftest import repo_boards, write_boards
 from gaitnode.boards.header import board_header, write_board_header
-from gaitnode.boards.model_meta import model_meta_header, write_model_meta_header
 from gaitnode.errors import GaitnodeError
 
 CORE = REPO / "firmware" / "lib" / "gaitnode_core" / "src"
@@ -86,8 +85,9 @@ def test_node_header_compiles_with_every_board_header(tmp_path):
     for b in load_boards().values():
         write_board_header(b, tmp_path)
         for cc in compilers:
-            proc = subprocess.run([*cc, *STRICT, f"-I{tmp_path}", f"-I{CORE}", f'-DGN_BOARD_HEADER="gn_board_{b.name}.h"',
-                                   "-c", "-o", str(tmp_path / "p.o"), str(src)], capture_output=True, text=True)
+            proc = subprocess.run([*cc, *STRICT, f"-I{tmp_path}", f"-I{CORE}",
+                                   f'-DGN_BOARD_HEADER="gn_board_{b.name}.h"', "-c", "-o", str(tmp_path / "p.o"),
+                                   str(src)], capture_output=True, text=True)
             assert proc.returncode == 0, f"{b.name} ({cc[0]}): {proc.stderr}"
 
 
@@ -122,24 +122,3 @@ def test_write_refuses_to_replace_a_different_header(tmp_path):
         write_board_header(b, tmp_path)
     write_board_header(b, tmp_path, overwrite=True)
     assert path.read_text() == board_header(b)
-
-
-def test_model_meta_header(tmp_path):
-    d = fake_model_dir(tmp_path / "m", meta=model_meta(channels=("gyr_y", "acc_z", "mag_x"), placement="foot"))
-    text = model_meta_header("heel_strike", d)
-    assert "#define GN_HEEL_STRIKE_PLACEMENT 1\n" in text
-    assert "#define GN_HEEL_STRIKE_CHANNEL_INDEX {4, 2, 6}\n" in text
-    assert "#define GN_HEEL_STRIKE_N_CHANNEL_INDEX 3\n" in text
-    path = write_model_meta_header("heel_strike", d, tmp_path / "out")
-    (tmp_path / "p.c").write_text('#include "heel_strike_model_meta.h"\n'
-                                  "static const unsigned char idx[] = GN_HEEL_STRIKE_CHANNEL_INDEX;\n"
-                                  "int main(void) { return idx[0] + GN_HEEL_STRIKE_PLACEMENT - 5; }\n")
-    proc = subprocess.run(["gcc", *STRICT, f"-I{path.parent}", "-o", str(tmp_path / "p"), str(tmp_path / "p.c")],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    assert subprocess.run([str(tmp_path / "p")]).returncode == 0
-
-
-def test_model_meta_needs_a_model_dir(tmp_path):
-    with pytest.raises(GaitnodeError, match="model.json: no such file"):
-        model_meta_header("heel_strike", tmp_path)

@@ -2,7 +2,7 @@
 
   boards list [--file F]                                   table of the boards
   boards validate [--file F]                               schema + rules; exit 2 with the problem
-  boards header --board B -o DIR [--model-dir NAME=DIR]    gn_board_B.h (+ NAME_model_meta.h per model)
+  boards header --board B -o DIR                          gn_board_B.h
   boards check --board B --model-dir NAME=DIR [--json F]   flash / RAM / arena budgets; exit 2 when exceeded
 
 --file defaults to the repository's boards.yaml. The PlatformIO build runs `header` and `check`
@@ -72,25 +72,16 @@ def validate(file: Path | None = typer.Option(None, "--file", help=FILE_HELP)) -
 def header(
     board: str = typer.Option(..., "--board", help="Board name (a key of boards.yaml)."),
     out: Path = typer.Option(..., "-o", "--out", help="Folder to write gn_board_<board>.h into."),
-    model_dir: list[str] | None = typer.Option(None, "--model-dir", help="NAME=DIR: also write NAME_model_meta.h "
-                                               "(placement, channel axes) from DIR/model.json (repeatable)."),
     file: Path | None = typer.Option(None, "--file", help=FILE_HELP),
-    force: bool = typer.Option(False, "--force", help="Replace existing headers that differ."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing header that differs."),
 ) -> None:
-    """Write the board's header (every boards.yaml fact as a C macro)."""
+    """Write the board's header (every boards.yaml fact as a C macro). The models' own headers come
+    from `gaitnode quantize` (MODEL_DIR/c/)."""
     from gaitnode.boards.config import get_board
     from gaitnode.boards.header import write_board_header
-    from gaitnode.boards.model_meta import write_model_meta_header
 
     b = get_board(board, file)
-    dirs = parse_model_dirs(model_dir)
-    for name in dirs:
-        if name not in b.models:
-            raise GaitnodeError(f"--model-dir: {name} is not among {b.name}'s models ({', '.join(b.models) or 'none'})")
-    written = [write_board_header(b, out, overwrite=force)]
-    written += [write_model_meta_header(name, d, out, overwrite=force) for name, d in dirs.items()]
-    for p in written:
-        typer.echo(f"wrote {p}")
+    typer.echo(f"wrote {write_board_header(b, out, overwrite=force)}")
 
 
 def check(

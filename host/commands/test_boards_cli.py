@@ -35,12 +35,11 @@ def test_validate_not_yaml(tmp_path, capsys):
     assert "not valid YAML" in capsys.readouterr().err
 
 
-def test_header_writes_board_and_model_headers(tmp_path, capsys):
-    model = fake_model_dir(tmp_path / "model")
+def test_header_writes_the_board_header(tmp_path, capsys):
     out = tmp_path / "gen"
-    assert main(["boards", "header", "--board", "esp32s3", "-o", str(out), "--model-dir", f"heel_strike={model}"]) == 0
+    assert main(["boards", "header", "--board", "esp32s3", "-o", str(out)]) == 0
     text = capsys.readouterr().out
-    assert f"wrote {out / 'gn_board_esp32s3.h'}" in text and f"wrote {out / 'heel_strike_model_meta.h'}" in text
+    assert f"wrote {out / 'gn_board_esp32s3.h'}" in text
     assert "#define GN_IMU_SPI_CS 10" in (out / "gn_board_esp32s3.h").read_text()
     # Same content again is fine; a differing file needs --force.
     assert main(["boards", "header", "--board", "esp32s3", "-o", str(out)]) == 0
@@ -54,10 +53,8 @@ def test_header_errors(tmp_path, capsys):
     assert main(["boards", "header", "--board", "uno", "-o", str(tmp_path)]) == 2
     assert capsys.readouterr().err == ("gaitnode: error: unknown board 'uno'; known: esp32s3, esp32, nano33ble, "
                                        "nrf52840dk, twin\n")
-    assert main(["boards", "header", "--board", "esp32", "-o", str(tmp_path), "--model-dir", "heel_strike"]) == 2
+    assert main(["boards", "check", "--board", "esp32", "--model-dir", "heel_strike"]) == 2
     assert "--model-dir: 'heel_strike' must be NAME=DIR" in capsys.readouterr().err
-    assert main(["boards", "header", "--board", "esp32", "-o", str(tmp_path), "--model-dir", f"vo2={tmp_path}"]) == 2
-    assert "--model-dir: vo2 is not among esp32's models (heel_strike)" in capsys.readouterr().err
 
 
 def test_check_within_budget_writes_json(tmp_path, capsys):
