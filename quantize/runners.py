@@ -102,7 +102,7 @@ class _InterpreterRunner:
             window = x[i:i + 1]
             if self.input_quant is not None:
                 window = quantize_input(window, *self.input_quant, self.input_dtype)
-            y = self._run_one(window)
+            y = self.run_raw(window)
             out[i] = dequantize_output(y, *self.output_quant) if self.output_quant is not None else y
         return out
 
@@ -130,7 +130,8 @@ class LiteRTRunner(_InterpreterRunner):
         self._out = self._interp.get_output_details()[0]
         self._setup(self._in, self._out)
 
-    def _run_one(self, window: np.ndarray) -> np.ndarray:
+    def run_raw(self, window: np.ndarray) -> np.ndarray:
+        """One already-quantised input [1, W, C] -> the raw output [W] (LSTM state reset first)."""
         # The LSTM state lives in variable tensors that persist across invokes: back to zeros first.
         self._interp.reset_all_variables()
         self._interp.set_tensor(self._in["index"], window)
@@ -149,9 +150,22 @@ class TFLMRunner(_InterpreterRunner):
         self._interp = open_interpreter(bytes(tflite_bytes), self.arena_size, what=what)
         self._setup(self._interp.get_input_details(0), self._interp.get_output_details(0))
 
-    def _run_one(self, window: np.ndarray) -> np.ndarray:
+    def run_raw(self, window: np.ndarray) -> np.ndarray:
+        """One already-quantised input [1, W, C] -> the raw output [W] (the node's view of the model)."""
         self._interp.set_input(window, 0)
         self._interp.invoke()
         y = np.array(self._interp.get_output(0))[0]
         self._interp.reset()  # LSTM state (variable tensors) back to zeros for the next window
         return y
+
+    def recorded_arena(self) -> int:
+        """The "Arena allocation total" TFLM reports for this interpreter after one run (bytes)."""
+        from gaitnode.quantize.tflm_check import _TOTAL_RE, capture_c_stderr
+
+        with capture_c_stderr() as err:
+            self.run_raw(np.zeros((1, *self.input_shape), self.input_dtype))
+            self._interp.print_allocations()
+        totals = _TOTAL_RE.findall(err.text)
+        if not totals:
+            raise GaitnodeError(f"{self.what}: TFLM printed no 'Arena allocation total' line")
+        return int(totals[-1])

@@ -158,6 +158,25 @@ static void test_params_are_checked(void)
     GN_CHECK(gn_hs_picker_state_size() == sizeof(gn_hs_picker_state));
 }
 
+static void test_seek_closes_the_open_crest_and_continues_at_the_new_index(void)
+{
+    gn_hs_event ev;
+    init_default(35);
+    GN_CHECK_EQ_INT(gn_hs_picker_push(&ps, 0.1f, &ev), 0);     /* sample 0 */
+    GN_CHECK_EQ_INT(gn_hs_picker_push(&ps, 0.9f, &ev), 0);     /* sample 1: a crest opens */
+    GN_CHECK_EQ_INT(gn_hs_picker_seek(&ps, 100u, &ev), 1);      /* gap: the crest becomes an event */
+    GN_CHECK_EQ_INT(ev.index, 1);
+    GN_CHECK_EQ_INT(gn_hs_picker_seek(&ps, 100u, &ev), 0);      /* nothing open any more */
+    GN_CHECK_EQ_INT(gn_hs_picker_push(&ps, 0.9f, &ev), 0);     /* sample 100 */
+    GN_CHECK_EQ_INT(gn_hs_picker_push(&ps, 0.1f, &ev), 1);     /* sample 101 ends it */
+    GN_CHECK_EQ_INT(ev.index, 100);
+    init_default(35);
+    (void)gn_hs_picker_push(&ps, 0.9f, &ev);
+    GN_CHECK_EQ_INT(gn_hs_picker_seek(&ps, 10u, &ev), 1);       /* event at 0 */
+    (void)gn_hs_picker_push(&ps, 0.9f, &ev);                    /* sample 10 */
+    GN_CHECK_EQ_INT(gn_hs_picker_push(&ps, 0.1f, &ev), 0);     /* 10 < 35 after it: refractory kept */
+}
+
 int main(void)
 {
     GN_RUN(test_centroid_of_the_crest);
@@ -165,5 +184,6 @@ int main(void)
     GN_RUN(test_refractory_keeps_the_earlier_event);
     GN_RUN(test_nan_ends_a_region_and_flush_closes_the_last);
     GN_RUN(test_params_are_checked);
+    GN_RUN(test_seek_closes_the_open_crest_and_continues_at_the_new_index);
     return gn_test_finish("hs_picker");
 }

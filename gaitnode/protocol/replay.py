@@ -92,8 +92,7 @@ def replay_counts(link: Link, raw: np.ndarray, *, batch: int | None = None, spee
             if isinstance(msg, m.Ack) and msg.type == m.MsgType.SAMPLES:
                 if not in_flight or in_flight[0][0] != msg.seq:
                     raise GaitnodeError(f"replay: ACK for SAMPLES seq {msg.seq} out of order")
-                in_flight.popleft()
-                unacked_after = sum(b for _, b in in_flight)
+                unacked_after -= in_flight.popleft()[1]
                 credits = int(msg.credits)
                 last_progress = time.monotonic()
             elif isinstance(msg, m.Nack):

@@ -4,7 +4,6 @@ header generated from boards.yaml for the chosen board."""
 from __future__ import annotations
 
 import ctypes
-from dataclasses import dataclass
 from pathlib import Path
 
 from gaitnode.errors import GaitnodeError
@@ -14,26 +13,6 @@ REPO = Path(__file__).resolve().parents[2]
 LIB_NAME = "libgaitnode_twin.so"
 
 _loaded: dict[str, ctypes.CDLL] = {}
-
-
-@dataclass(frozen=True)
-class TwinBoard:
-    """The board facts the twin's platform layer needs (the rest is in the generated header)."""
-
-    name: str
-    sample_rate_hz: int
-    acc_range_g: int
-    gyr_range_dps: int
-    mag_range_ut: int
-
-
-def twin_board(name: str = "twin") -> TwinBoard:
-    """The boards.yaml entry `name` as a TwinBoard (GaitnodeError for an unknown or invalid board)."""
-    from gaitnode.boards.config import get_board
-
-    b = get_board(name)
-    return TwinBoard(name=name, sample_rate_hz=int(b.sample_rate_hz), acc_range_g=int(b.ranges.acc_g),
-                     gyr_range_dps=int(b.ranges.gyr_dps), mag_range_ut=int(b.ranges.mag_ut))
 
 
 def load_twin_library(board: str = "twin") -> ctypes.CDLL:

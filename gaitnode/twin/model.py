@@ -78,7 +78,8 @@ class TwinModel:
 
 
 class TflmInference:
-    """The twin's inference: int8 window in, int8 probabilities out, through TFLM.
+    """The twin's inference: int8 window in, int8 probabilities out, through TFLM (quantize's
+    TFLMRunner, with the arena the board builds with).
 
     Called from the C core (gn_infer.run) through a ctypes callback. The LSTM state is reset after
     every window, as on the board. Exceptions cannot cross into C: they are kept in `error` and
@@ -86,34 +87,22 @@ class TflmInference:
     """
 
     def __init__(self, model: TwinModel):
-        from gaitnode.quantize.tflm_check import _TOTAL_RE, capture_c_stderr, open_interpreter
+        from gaitnode.quantize.runners import TFLMRunner
 
-        self._interp = open_interpreter(model.tflite, model.arena_bytes, what="twin heel-strike model")
-        self._in = self._interp.get_input_details(0)
-        self._out_shape = tuple(self._interp.get_output_details(0)["shape"])
+        self._runner = TFLMRunner(model.tflite, model.arena_bytes, what="twin heel-strike model")
+        self._in_shape = (1, *self._runner.input_shape)
         self.error: str | None = None
         self.calls = 0
-        # Arena the interpreter really uses, from TFLM's own allocation report after one run.
-        with capture_c_stderr() as err:
-            self._interp.set_input(np.zeros(self._in["shape"], dtype=np.int8), 0)
-            self._interp.invoke()
-            self._interp.print_allocations()
-        self._interp.reset()
-        totals = _TOTAL_RE.findall(err.text)
-        self.arena_used = int(totals[-1]) if totals else 0
+        self.arena_used = self._runner.recorded_arena()  # what TFLM itself reports using
         self.callback = abi.INFER_FN(self._run)
 
     def _run(self, model, in_ptr, in_len, out_ptr, out_len) -> int:
         try:
-            n_in = int(np.prod(self._in["shape"]))
-            n_out = int(np.prod(self._out_shape))
+            n_in, n_out = int(np.prod(self._in_shape)), self._runner.output_width
             if model != 0 or in_len != n_in or out_len != n_out:
                 raise ValueError(f"model {model}: {in_len} in / {out_len} out, expected {n_in} / {n_out}")
-            x = np.ctypeslib.as_array(in_ptr, shape=(in_len,)).reshape(self._in["shape"]).copy()
-            self._interp.set_input(x, 0)
-            self._interp.invoke()
-            y = np.asarray(self._interp.get_output(0), dtype=np.int8).reshape(-1)
-            self._interp.reset()
+            x = np.ctypeslib.as_array(in_ptr, shape=(in_len,)).reshape(self._in_shape).copy()
+            y = np.ascontiguousarray(self._runner.run_raw(x), dtype=np.int8)
             ctypes.memmove(out_ptr, y.ctypes.data, n_out)
             self.calls += 1
             return 0

@@ -23,7 +23,7 @@ import numpy as np
 from gaitnode.errors import GaitnodeError
 from gaitnode.protocol.samples import Ranges, to_counts
 from gaitnode.twin import abi
-from gaitnode.twin.library import load_twin_library, twin_board
+from gaitnode.twin.library import load_twin_library
 from gaitnode.twin.live_imu import LiveImu
 from gaitnode.twin.model import TflmInference, TwinModel
 
@@ -42,11 +42,14 @@ class TwinNode:
     """
 
     def __init__(self, model_dir=None, *, board: str = "twin", live_session=None):
-        self.board = twin_board(board)
+        from gaitnode.boards.config import get_board
+
+        self.board = get_board(board)
         self._lib = load_twin_library(board)
         self.model = TwinModel.from_dir(model_dir) if model_dir is not None else None
         self.inference = TflmInference(self.model) if self.model is not None else None
-        self.ranges = Ranges(self.board.acc_range_g, self.board.gyr_range_dps, self.board.mag_range_ut)
+        r = self.board.ranges
+        self.ranges = Ranges(r.acc_g, r.gyr_dps, r.mag_ut)
         self.live = None
         if live_session is not None:
             raw, _ = to_counts(live_session.imu.acc, live_session.imu.gyr, live_session.imu.mag, self.ranges)
@@ -59,7 +62,7 @@ class TwinNode:
         self._node = ctypes.create_string_buffer(self._lib.gn_node_size())  # malloc: 16-byte aligned
         self._twin = abi.Twin()
         self._board_struct = abi.NodeBoard(FIRMWARE_VERSION, self.board.name.encode(), self.board.sample_rate_hz,
-                                           self.board.acc_range_g, self.board.gyr_range_dps, self.board.mag_range_ut)
+                                           r.acc_g, r.gyr_dps, r.mag_ut)
         infer = self.inference.callback if self.inference is not None else abi.INFER_FN()
         hs = ctypes.byref(self.model.hs) if self.model is not None else None
         rc = self._lib.gn_twin_init(ctypes.byref(self._twin), self._node, self._master, infer, self._imu_cb,

@@ -105,6 +105,13 @@ int gn_hs_picker_flush(gn_hs_picker_state *s, gn_hs_event *out)
     return emitted;
 }
 
+int gn_hs_picker_seek(gn_hs_picker_state *s, uint32_t index, gn_hs_event *out)
+{
+    const int got = gn_hs_picker_flush(s, out);
+    s->n = index;
+    return got;
+}
+
 uint32_t gn_hs_picker_state_size(void)
 {
     return (uint32_t)sizeof(gn_hs_picker_state);

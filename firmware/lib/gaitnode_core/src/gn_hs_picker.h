@@ -64,6 +64,11 @@ int gn_hs_picker_push(gn_hs_picker_state *s, float p, gn_hs_event *out);
  * state stays usable; the next push continues the sample count. */
 int gn_hs_picker_flush(gn_hs_picker_state *s, gn_hs_event *out);
 
+/* Continue the stream at sample `index` (samples were skipped: a transport gap). An open region
+ * is closed first: returns 1 and fills *out (may be NULL) when that gives an event, else 0. The
+ * refractory memory is kept, so an event just before the gap still blocks a too-close one. */
+int gn_hs_picker_seek(gn_hs_picker_state *s, uint32_t index, gn_hs_event *out);
+
 /* sizeof(gn_hs_picker_state), for hosts that allocate the state outside C (language bindings). */
 uint32_t gn_hs_picker_state_size(void);
 

@@ -62,11 +62,11 @@ uint32_t gn_hs_stitch_window(gn_hs_stitch *s, uint32_t start, const int8_t *out,
     if (s->started && first_new == s->next_sample) {
         j0 = window - hop; /* continues the stream: only the hop newest outputs are new */
     } else {
-        if (s->started && gn_hs_picker_flush(&s->picker, &ev)) {
-            n = keep(&ev, events, n, max_events); /* the stream broke: an open crest ends here */
+        /* (re)start at the window's first sample: an open crest ends here (the stream broke);
+         * the picker keeps its refractory memory */
+        if (gn_hs_picker_seek(&s->picker, start, &ev)) {
+            n = keep(&ev, events, n, max_events);
         }
-        /* (re)start at the window's first sample; the picker keeps its refractory memory */
-        s->picker.n = start;
         s->started = 1u;
         j0 = delay;
     }

@@ -12,11 +12,19 @@
 
 /* ---- output ---- */
 
+static uint64_t sample_time_us(const gn_node *n, uint32_t index, float frac)
+{
+    const uint64_t rate = n->board.sample_rate_hz;
+    int64_t sub = (int64_t)(frac * (1e6f / (float)rate));
+    return (uint64_t)((int64_t)(n->mode_start_us + ((uint64_t)index * 1000000u) / rate) + sub);
+}
+
 static uint64_t node_time_us(gn_node *n)
 {
-    /* Replay runs on the sample clock (faster than real time); otherwise the platform clock. */
+    /* Replay runs on the sample clock (faster than real time): the time of the last sample the
+     * pipeline took. Otherwise the platform clock. */
     if (n->mode == GN_MODE_REPLAY) {
-        return n->sample_clock_us;
+        return sample_time_us(n, n->expect_index > 0u ? n->expect_index - 1u : 0u, 0.0f);
     }
     return n->hal.now_us(n->hal.ctx);
 }
@@ -85,30 +93,30 @@ static uint32_t arena_used(gn_node *n)
 
 static void send_info(gn_node *n)
 {
-    static gn_msg_info m; /* static: keeps ~300 bytes off the loop's stack */
+    gn_msg_info *m = &n->scratch.info; /* in the node: keeps ~300 bytes off the loop's stack */
     uint32_t len;
-    memset(&m, 0, sizeof m);
-    m.protocol = (uint8_t)GN_PROTOCOL_VERSION;
-    copy_name(m.firmware, n->board.firmware);
-    copy_name(m.board, n->board.board);
-    m.sample_rate_hz = n->board.sample_rate_hz;
-    m.acc_range_g = n->board.acc_range_g;
-    m.gyr_range_dps = n->board.gyr_range_dps;
-    m.mag_range_ut = n->board.mag_range_ut;
-    m.ring_capacity = (uint16_t)GN_RING_CAPACITY;
-    m.max_batch = (uint8_t)GN_MAX_BATCH;
-    m.mode = n->mode;
-    m.placement = n->config.placement;
-    m.side = n->config.side;
+    memset(m, 0, sizeof *m);
+    m->protocol = (uint8_t)GN_PROTOCOL_VERSION;
+    copy_name(m->firmware, n->board.firmware);
+    copy_name(m->board, n->board.board);
+    m->sample_rate_hz = n->board.sample_rate_hz;
+    m->acc_range_g = n->board.acc_range_g;
+    m->gyr_range_dps = n->board.gyr_range_dps;
+    m->mag_range_ut = n->board.mag_range_ut;
+    m->ring_capacity = (uint16_t)GN_RING_CAPACITY;
+    m->max_batch = (uint8_t)GN_MAX_BATCH;
+    m->mode = n->mode;
+    m->placement = n->config.placement;
+    m->side = n->config.side;
     if (n->has_hs) {
-        m.n_models = 1;
-        memcpy(m.models[0].name, n->hs.name, GN_NAME_LEN);
-        memcpy(m.models[0].sha256, n->hs.sha256, sizeof m.models[0].sha256);
-        m.models[0].model_bytes = n->hs.model_bytes;
-        m.models[0].arena_bytes = n->hs.arena_bytes;
-        m.models[0].arena_used = arena_used(n);
+        m->n_models = 1;
+        memcpy(m->models[0].name, n->hs.name, GN_NAME_LEN);
+        memcpy(m->models[0].sha256, n->hs.sha256, sizeof m->models[0].sha256);
+        m->models[0].model_bytes = n->hs.model_bytes;
+        m->models[0].arena_bytes = n->hs.arena_bytes;
+        m->models[0].arena_used = arena_used(n);
     }
-    len = gn_msg_pack_info(&m, n->payload, (uint32_t)sizeof n->payload);
+    len = gn_msg_pack_info(m, n->payload, (uint32_t)sizeof n->payload);
     send_frame(n, GN_MSG_INFO, n->payload, len);
 }
 
@@ -147,13 +155,6 @@ static void send_telemetry(gn_node *n, uint64_t now)
     }
     n->busy_us = 0;
     n->last_telemetry_us = now;
-}
-
-static uint64_t sample_time_us(const gn_node *n, uint32_t index, float frac)
-{
-    const uint64_t rate = n->board.sample_rate_hz;
-    int64_t sub = (int64_t)(frac * (1e6f / (float)rate));
-    return (uint64_t)((int64_t)(n->mode_start_us + ((uint64_t)index * 1000000u) / rate) + sub);
 }
 
 static void send_heel_strike(gn_node *n, uint32_t index, float frac, float confidence, uint8_t source)
@@ -215,22 +216,29 @@ static int init_gyro(gn_node *n, uint32_t base)
     return gn_gyro_hs_init(&n->gyro, &gp);
 }
 
+/* Every stage back to its start (init, mode change). Returns 0, or gn_node_init's code for the
+ * description a stage refused (1 board/placement, 3 model output or picker, 4 model window). */
 static int reset_pipeline(gn_node *n)
 {
     gn_cadence_params cp;
-    int rc = init_gyro(n, 0);
     gn_cadence_default_params(&cp);
     cp.rate_hz = (float)n->board.sample_rate_hz;
-    rc |= gn_cadence_init(&n->cadence, &cp);
+    if (init_gyro(n, 0) != 0 || gn_cadence_init(&n->cadence, &cp) != 0) {
+        return 1;
+    }
     if (n->has_hs) {
-        rc |= gn_window_init(&n->window, n->hs.output.window, n->hs.output.hop, n->hs.input.n_channels);
-        rc |= gn_hs_stitch_init(&n->stitch, &n->hs.output, &n->hs.picker);
+        if (gn_hs_stitch_init(&n->stitch, &n->hs.output, &n->hs.picker) != 0) {
+            return 3;
+        }
+        if (gn_window_init(&n->window, n->hs.output.window, n->hs.output.hop, n->hs.input.n_channels) != 0) {
+            return 4;
+        }
     }
     n->expect_index = 0;
     n->samples_processed = 0;
     n->last_estimate_index = 0;
     n->live_batch.count = 0;
-    return rc;
+    return 0;
 }
 
 static void run_model(gn_node *n)
@@ -282,21 +290,19 @@ static void handle_gap(gn_node *n, uint32_t index)
 
 static void process_sample(gn_node *n, const gn_raw_sample *s)
 {
-    float sensor[GN_AXES], phys[GN_AXES];
+    float phys[GN_AXES];
     gn_hs_event ev;
-    int t;
     if (s->index != n->expect_index) {
         handle_gap(n, s->index);
     }
     n->expect_index = s->index + 1u;
-    gn_input_physical(&n->scale, NULL, s->raw, sensor);
-    for (t = 0; t < GN_AXES; t += 3) {
-        gn_rot_apply((const float(*)[3])n->rot, &sensor[t], &phys[t]);
-    }
-    n->sample_clock_us = sample_time_us(n, s->index, 0.0f);
+    gn_input_physical(&n->scale, (const float(*)[3])n->rot, s->raw, phys);
 
     if (n->calibrating) { /* calibration sees the sensor frame, not the current rotation */
-        gn_calib_status st = gn_calib_push(&n->calib, &sensor[GN_ACC], &sensor[GN_GYR]);
+        float sensor[GN_AXES];
+        gn_calib_status st;
+        gn_input_physical(&n->scale, NULL, s->raw, sensor);
+        st = gn_calib_push(&n->calib, &sensor[GN_ACC], &sensor[GN_GYR]);
         if (st != GN_CALIB_BUSY) {
             if (st == GN_CALIB_DONE) {
                 memcpy(n->rot, n->calib.rot, sizeof n->rot);
@@ -349,9 +355,9 @@ static uint32_t drain_ring(gn_node *n)
 {
     gn_raw_sample s;
     uint32_t done = 0;
-    /* a snapshot: a fast producer cannot keep the loop here forever */
-    uint32_t todo = gn_ring_count(&n->ring);
-    while (done < todo && gn_ring_pop(&n->ring, &s)) {
+    /* what is there now: a fast producer cannot keep the loop here forever */
+    const uint32_t available = gn_ring_count(&n->ring);
+    while (done < available && gn_ring_pop(&n->ring, &s)) {
         process_sample(n, &s);
         ++done;
     }
@@ -385,7 +391,6 @@ static void set_mode(gn_node *n, uint8_t mode)
     n->next_index = 0;
     n->mode = mode;
     n->mode_start_us = mode == GN_MODE_REPLAY ? 0u : n->hal.now_us(n->hal.ctx);
-    n->sample_clock_us = n->mode_start_us;
     if (mode == GN_MODE_LIVE) {
         n->hal.imu_start(n->hal.ctx, n->board.sample_rate_hz);
     }
@@ -412,7 +417,7 @@ static void reject_payload(gn_node *n, const gn_frame *f, int rc)
 
 static void on_samples(gn_node *n, const gn_frame *f)
 {
-    gn_msg_samples *m = &n->rx_samples;
+    gn_msg_samples *m = &n->scratch.rx_samples;
     uint32_t k;
     int rc;
     if (n->mode != GN_MODE_REPLAY) {
@@ -456,11 +461,13 @@ static void on_config(gn_node *n, const gn_frame *f)
     if (c.estimate_period_ms == 0u) {
         c.estimate_period_ms = n->config.estimate_period_ms;
     }
-    if (c.placement != n->config.placement) {
-        n->config.placement = c.placement;
-        (void)init_gyro(n, n->expect_index);
+    {
+        const int new_placement = c.placement != n->config.placement;
+        n->config = c;
+        if (new_placement) { /* the gyro rule differs per placement; the stream goes on */
+            (void)init_gyro(n, n->expect_index);
+        }
     }
-    n->config = c;
     send_ack(n, f->seq, f->type);
 }
 
@@ -551,23 +558,18 @@ int gn_node_init(gn_node *n, const gn_node_hal *hal, const gn_infer *infer, cons
     n->config.telemetry_period_ms = GN_DEFAULT_TELEMETRY_MS;
     n->config.estimate_period_ms = GN_DEFAULT_ESTIMATE_MS;
     if (hs != NULL) {
-        gn_hs_stitch probe;
         n->hs = *hs;
         n->has_hs = 1;
         n->config.placement = hs->placement;
         if (gn_quant_check(&hs->input) != 0) {
             return 2;
         }
-        if (gn_hs_stitch_init(&probe, &hs->output, &hs->picker) != 0) {
-            return 3;
-        }
-        if (hs->output.window > GN_MAX_WINDOW ||
-            gn_window_init(&n->window, hs->output.window, hs->output.hop, hs->input.n_channels) != 0) {
-            return 4;
-        }
     }
-    if (reset_pipeline(n) != 0) {
-        return 1;
+    {
+        const int rc = reset_pipeline(n);
+        if (rc != 0) {
+            return rc;
+        }
     }
     n->mode = GN_MODE_IDLE;
     n->last_telemetry_us = hal->now_us(hal->ctx);

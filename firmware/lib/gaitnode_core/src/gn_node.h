@@ -90,7 +90,6 @@ typedef struct {
     uint32_t samples_processed; /* since mode start */
     uint32_t last_estimate_index;
     uint64_t mode_start_us;     /* device time of sample 0 of this mode */
-    uint64_t sample_clock_us;   /* device time of the last processed sample */
     int8_t in_buf[GN_MAX_WINDOW * GN_MAX_CHANNELS];
     int8_t out_buf[GN_MAX_WINDOW];
     gn_hs_event events[GN_MAX_EVENTS_PER_WINDOW];
@@ -98,9 +97,13 @@ typedef struct {
     uint64_t last_telemetry_us, last_estimate_us, busy_us, busy_since_us;
     gn_msg_telemetry telemetry; /* counters; the frame is built from it */
     uint32_t infer_sum_us[GN_MAX_MODELS];
-    /* SAMPLES: the live batch going out, the replay batch coming in */
+    /* SAMPLES: the live batch going out */
     gn_msg_samples live_batch;
-    gn_msg_samples rx_samples;
+    /* message structs too big for the loop's stack, never needed at the same time */
+    union {
+        gn_msg_samples rx_samples; /* the replay batch coming in */
+        gn_msg_info info;          /* INFO going out */
+    } scratch;
     /* scratch */
     uint8_t payload[GN_MAX_PAYLOAD];
     uint8_t wire[GN_FRAME_MAX_WIRE];
