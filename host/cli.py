@@ -24,6 +24,11 @@ COMMAND_MODULES = (
     "heel_strike",  # train|quantize|evaluate heel-strike
     "boards",  # boards list|validate|header|check
     "twin",  # twin
+    "ports",  # ports
+    "firmware",  # build, flash, verify
+    "monitor",  # monitor
+    "record",  # record
+    "replay",  # replay
 )
 
 app = typer.Typer(

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from gaitnode.errors import GaitnodeError
 from gaitnode.protocol import messages as m
-from gaitnode.protocol.framing import Frame, FrameDecoder, FrameError, encode_frame
+from gaitnode.protocol.framing import PROTOCOL_VERSION, Frame, FrameDecoder, FrameError, encode_frame
 
 
 class NodeRejected(GaitnodeError):
@@ -38,22 +38,53 @@ class Received:
     host_s: float
 
 
+class PortError(GaitnodeError):
+    """The serial port cannot be used: missing, busy, no permission, or it went away."""
+
+
+def open_serial(port: str, baud: int = 115200):
+    """pyserial's Serial on `port`, opened exclusively (a second gaitnode on the same port is refused),
+    with one clear message per failure: missing, busy, no permission."""
+    import errno
+    import os
+
+    import serial
+
+    if not os.path.exists(port):
+        raise PortError(f"serial port {port} does not exist (is the node plugged in? `gaitnode ports` lists ports)")
+    try:
+        return serial.Serial(port, baud, timeout=0, exclusive=True)
+    except (serial.SerialException, OSError, ValueError) as e:
+        text = str(e)
+        code = getattr(e, "errno", None)
+        if code == errno.EACCES or "Permission denied" in text:
+            raise PortError(f"no permission to open {port} (on Linux add yourself to the dialout group, "
+                            "then log in again)") from None
+        if code in (errno.EBUSY, errno.EAGAIN, errno.EWOULDBLOCK) or "lock" in text.lower() or "busy" in text.lower():
+            raise PortError(f"serial port {port} is busy: another program has it open (close the other "
+                            "monitor, recorder or IDE serial monitor)") from None
+        raise PortError(f"cannot open serial port {port}: {text}") from None
+
+
 class Link:
-    """Frames to and from a node on `port` (anything pyserial opens: a device path or a pty)."""
+    """Frames to and from a node on `port` (anything pyserial opens: a device path or a pty).
 
-    def __init__(self, port: str, baud: int = 115200):
-        import serial
+    tamper: optional function applied to the wire bytes of every frame send() writes (the HIL
+    suite uses it to inject corruption); write_raw() bypasses it.
+    """
 
+    def __init__(self, port: str, baud: int = 115200, *, tamper=None):
         self.port = port
-        try:
-            self._ser = serial.Serial(port, baud, timeout=0)
-        except (serial.SerialException, OSError, ValueError) as e:
-            raise GaitnodeError(f"cannot open serial port {port}: {e}") from None
+        self._ser = open_serial(port, baud)
+        self.tamper = tamper
         self._decoder = FrameDecoder()
         self._seq = 0
         self._backlog: deque[Received] = deque()
         self.bad_frames = 0        # frames from the node that failed to decode (CRC, COBS, ...)
         self.undecodable = 0       # good frames whose payload did not unpack
+        self.wrong_version = 0     # good frames whose protocol version is not ours (not unpacked)
+        self.last_wrong_version: int | None = None
+        self.rx_bytes = 0
         self.last_device_seq: int | None = None
         self.device_seq_gaps = 0   # frames lost between node and host (sequence jumps)
 
@@ -63,7 +94,8 @@ class Link:
         mtype, payload = m.pack(msg)
         seq = self._seq
         self._seq = (self._seq + 1) & 0xFFFF
-        self.write_raw(encode_frame(Frame(type=mtype, seq=seq, t_us=t_us, payload=payload)))
+        data = encode_frame(Frame(type=mtype, seq=seq, t_us=t_us, payload=payload))
+        self.write_raw(self.tamper(data) if self.tamper is not None else data)
         return seq
 
     def write_raw(self, data: bytes) -> None:
@@ -73,7 +105,7 @@ class Link:
         try:
             self._ser.write(data)
         except (serial.SerialException, OSError) as e:
-            raise GaitnodeError(f"writing to {self.port} failed: {e}") from None
+            raise PortError(f"writing to {self.port} failed ({e}): was the node unplugged?") from None
 
     # -- receiving --
     def read(self, timeout: float = 0.0) -> list[Received]:
@@ -93,15 +125,20 @@ class Link:
         try:
             n = self._ser.in_waiting
             data = self._ser.read(n or 1)
-        except (serial.SerialException, OSError) as e:
-            raise GaitnodeError(f"reading from {self.port} failed: {e}") from None
+        except (serial.SerialException, OSError, TypeError) as e:  # TypeError: pyserial on a vanished fd
+            raise PortError(f"reading from {self.port} failed ({e}): was the node unplugged?") from None
         if not data:
             return []
+        self.rx_bytes += len(data)
         now = time.monotonic()
         got = []
         for item in self._decoder.feed(data):
             if isinstance(item, FrameError):
                 self.bad_frames += 1
+                continue
+            if item.version != PROTOCOL_VERSION:
+                self.wrong_version += 1
+                self.last_wrong_version = item.version
                 continue
             self._track_seq(item.seq)
             try:
@@ -147,9 +184,23 @@ class Link:
         return r.msg
 
     def hello(self, timeout: float = 2.0, keep: list | None = None):
-        """Ask the node who it is; returns its Info."""
+        """Ask the node who it is; returns its Info. A node speaking another protocol version, or
+        anything that is not a gaitnode node, gives a GaitnodeError that says which."""
         self.send(m.Hello())
-        return self.wait_for(lambda x: isinstance(x, m.Info), timeout, keep).msg
+        try:
+            return self.wait_for(lambda x: isinstance(x, m.Info), timeout, keep).msg
+        except PortError:
+            raise
+        except GaitnodeError:
+            if self.wrong_version:
+                raise GaitnodeError(f"the node on {self.port} speaks protocol version {self.last_wrong_version}, "
+                                    f"this gaitnode speaks version {PROTOCOL_VERSION}: flash matching firmware "
+                                    "(`gaitnode flash`) or install the matching gaitnode") from None
+            what = (f"{self.rx_bytes} bytes that are not gaitnode frames ({self.bad_frames} undecodable)"
+                    if self.rx_bytes else "nothing")
+            raise GaitnodeError(f"no gaitnode node answered on {self.port} within {timeout:g} s (received "
+                                f"{what}): is this the right port, and is the board flashed with gaitnode "
+                                "firmware?") from None
 
     def close(self) -> None:
         try:

@@ -8,6 +8,14 @@ keeps the ring from overflowing at any replay speed; `speed` (x real time) only 
 The node's outputs (heel strikes, estimates, telemetry, logs) are collected with their receive
 times; switching back to idle at the end makes the node drain its ring and flush open events
 before it ACKs, so everything the replay produced arrives before that ACK.
+
+Damaged frames (a noisy cable, or the HIL suite's injected corruption) are recovered go-back-N
+style: the node drops a frame it cannot decode (and NACKs it as CRC/COBS/...), then refuses every
+later batch with a SEQUENCE NACK whose detail is the index it expects; the host goes back to that
+index and resends. Batches sent before the rewind are "stale": their answers are consumed without
+effect. When the lost batch was the last one in flight no SEQUENCE NACK comes, so after a bad-frame
+NACK and RESYNC_QUIET_S without progress the host resends from its oldest unacknowledged batch.
+Every sample therefore reaches the node exactly once and in order, or the replay fails loudly.
 """
 
 from __future__ import annotations
@@ -23,6 +31,14 @@ from gaitnode.protocol import messages as m
 from gaitnode.protocol.link import Link, Received
 
 ACK_TIMEOUT_S = 5.0  # no ACK for this long while batches are in flight: the node is gone or stuck
+RESYNC_QUIET_S = 0.3  # after a bad-frame NACK, this long without progress: resend the oldest batch
+MAX_RESYNCS = 1000  # more rewinds than this in one replay: the link is unusable, give up
+BAD_FRAME_REASONS = frozenset({m.NackReason.CRC, m.NackReason.COBS, m.NackReason.TOO_SHORT,
+                               m.NackReason.OVERSIZED})
+
+
+class NodeReset(GaitnodeError):
+    """The node announced itself (INFO) during a replay: it rebooted, everything after is lost."""
 
 
 @dataclass
@@ -41,6 +57,9 @@ class ReplayResult:
     wall_s: float = 0.0
     bad_frames: int = 0
     device_seq_gaps: int = 0
+    resyncs: int = 0  # go-back-N rewinds after frames the node could not decode
+    rejected_frames: int = 0  # bad-frame NACKs: frames of ours the node could not decode
+    stopped_early: bool = False  # should_stop() ended the replay before the last sample
 
     def of_type(self, cls) -> list[Received]:
         return [r for r in self.outputs if isinstance(r.msg, cls)]
@@ -50,12 +69,15 @@ class ReplayResult:
 
 
 def replay_counts(link: Link, raw: np.ndarray, *, batch: int | None = None, speed: float | None = None,
-                  rate_hz: float = 100.0, config=None) -> ReplayResult:
+                  rate_hz: float = 100.0, config=None, on_output=None, should_stop=None) -> ReplayResult:
     """Stream int16 counts raw [n, 9] through the node in replay mode.
 
     batch: samples per SAMPLES frame (default: the most a frame holds). speed: pace the sending at
     this multiple of real time (None: as fast as flow control allows). config: a Config message to
-    send before switching to replay (None: keep the node's).
+    send before switching to replay (None: keep the node's). on_output(received): called for every
+    node output as it arrives (live readouts). should_stop(): polled; True ends the replay early
+    (the node is still switched back to idle, so what it produced so far arrives).
+    Raises NodeReset when the node reboots mid-replay, GaitnodeError on any other failure.
     """
     raw = np.ascontiguousarray(raw, dtype=np.int16)
     if raw.ndim != 2 or raw.shape[1] != 9:
@@ -69,11 +91,26 @@ def replay_counts(link: Link, raw: np.ndarray, *, batch: int | None = None, spee
         link.request(config, keep=res.outputs)
     ack = link.request(m.ModeMsg(m.Mode.REPLAY), keep=res.outputs)
     credits, unacked_after = int(ack.credits), 0
-    in_flight: deque[tuple[int, int]] = deque()  # (seq, samples) of batches not yet acknowledged
+    in_flight: deque[tuple[int, int, int]] = deque()  # (seq, first index, samples) not yet answered
+    stale: set[int] = set()  # seqs sent before a rewind: their answers change nothing
     t0 = time.monotonic()
     i = 0
     last_progress = t0
+    bad_since_progress = False
+
+    def rewind(to: int) -> None:
+        nonlocal i, unacked_after
+        res.resyncs += 1
+        if res.resyncs > MAX_RESYNCS:
+            raise GaitnodeError(f"replay: more than {MAX_RESYNCS} resends; the link to the node is unusable")
+        stale.update(seq for seq, _, _ in in_flight)
+        in_flight.clear()
+        i, unacked_after = to, 0  # nothing after the lost batch was accepted
+
     while i < n or in_flight:
+        if should_stop is not None and i < n and should_stop():
+            res.stopped_early = True
+            n = i  # send nothing more; wait for what is in flight
         while i < n:
             b = min(batch, n - i)
             if b > credits - unacked_after:
@@ -83,31 +120,66 @@ def replay_counts(link: Link, raw: np.ndarray, *, batch: int | None = None, spee
                 if due > time.monotonic():
                     break
             seq = link.send(m.Samples(first_index=i, raw=raw[i:i + b]))
-            res.send_host_s[i:i + b] = time.monotonic()
-            in_flight.append((seq, b))
+            if np.isnan(res.send_host_s[i]):  # resends keep the first send time
+                res.send_host_s[i:i + b] = time.monotonic()
+            in_flight.append((seq, i, b))
             unacked_after += b
             i += b
         for r in link.read(0.0005 if (i < n and speed is not None) else 0.002):
             msg = r.msg
             if isinstance(msg, m.Ack) and msg.type == m.MsgType.SAMPLES:
+                if msg.seq in stale:
+                    stale.discard(msg.seq)
+                    continue
                 if not in_flight or in_flight[0][0] != msg.seq:
                     raise GaitnodeError(f"replay: ACK for SAMPLES seq {msg.seq} out of order")
-                unacked_after -= in_flight.popleft()[1]
+                unacked_after -= in_flight.popleft()[2]
                 credits = int(msg.credits)
+                last_progress = time.monotonic()
+                bad_since_progress = False
+            elif isinstance(msg, m.Nack) and msg.reason in BAD_FRAME_REASONS:
+                res.rejected_frames += 1  # one of our frames arrived damaged; SEQUENCE or quiet follows
+                bad_since_progress = True
+            elif isinstance(msg, m.Nack) and msg.type == m.MsgType.SAMPLES and msg.reason == m.NackReason.SEQUENCE:
+                if msg.seq in stale:
+                    stale.discard(msg.seq)
+                    continue
+                rewind(int(msg.detail))
                 last_progress = time.monotonic()
             elif isinstance(msg, m.Nack):
                 res.nacks.append(msg)
-                raise GaitnodeError(f"replay: the node rejected a frame: {m.NackReason(msg.reason).name} "
+                raise GaitnodeError(f"replay: the node rejected a frame: {_reason(msg.reason)} "
                                     f"(detail {msg.detail})")
             elif isinstance(msg, m.Info):
-                raise GaitnodeError("replay: the node reset during the replay (it announced itself again)")
+                raise NodeReset(f"replay: the node reset during the replay (it announced itself again after "
+                                f"{i} of {len(raw)} samples were sent); its outputs after the reset are lost")
             else:
                 res.outputs.append(r)
-        if in_flight and time.monotonic() - last_progress > ACK_TIMEOUT_S:
+                if on_output is not None:
+                    on_output(r)
+        quiet = time.monotonic() - last_progress
+        if in_flight and bad_since_progress and quiet > RESYNC_QUIET_S:
+            rewind(in_flight[0][1])
+            bad_since_progress = False
+            last_progress = time.monotonic()
+        elif in_flight and quiet > ACK_TIMEOUT_S:
             raise GaitnodeError(f"replay: no ACK from the node for {ACK_TIMEOUT_S:g} s ({len(in_flight)} batches "
                                 "in flight)")
-    link.request(m.ModeMsg(m.Mode.IDLE), timeout=ACK_TIMEOUT_S, keep=res.outputs)
+    keep: list[Received] = []
+    link.request(m.ModeMsg(m.Mode.IDLE), timeout=ACK_TIMEOUT_S, keep=keep)
+    for r in keep:
+        if isinstance(r.msg, m.Info):
+            raise NodeReset("replay: the node reset at the end of the replay (it announced itself again)")
+        if isinstance(r.msg, (m.Ack, m.Nack)) and r.msg.type == m.MsgType.SAMPLES:
+            continue  # answers to stale resends
+        res.outputs.append(r)
+        if on_output is not None:
+            on_output(r)
     res.wall_s = time.monotonic() - t0
     res.bad_frames = link.bad_frames
     res.device_seq_gaps = link.device_seq_gaps
     return res
+
+
+def _reason(code: int) -> str:
+    return m.NackReason(code).name if code in set(m.NackReason) else str(code)

@@ -65,16 +65,25 @@ class TwinNode:
                                            r.acc_g, r.gyr_dps, r.mag_ut)
         infer = self.inference.callback if self.inference is not None else abi.INFER_FN()
         hs = ctypes.byref(self.model.hs) if self.model is not None else None
-        rc = self._lib.gn_twin_init(ctypes.byref(self._twin), self._node, self._master, infer, self._imu_cb,
-                                    ctypes.byref(self._board_struct), hs)
-        if rc != 0:
+        self._infer_cb, self._hs = infer, hs
+        try:
+            self._init_core()
+        except GaitnodeError:
             self._close_fds()
-            raise GaitnodeError(f"the twin's core refused the {INIT_ERRORS.get(rc, f'setup (code {rc})')}")
-        if self.inference is not None:
-            self._twin.arena_used = self.inference.arena_used
+            raise
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.loop_error: str | None = None
+        self.resets = 0
+
+    def _init_core(self) -> None:
+        """Power-on state of the node: gn_twin_init (which runs gn_node_init) on the same pty."""
+        rc = self._lib.gn_twin_init(ctypes.byref(self._twin), self._node, self._master, self._infer_cb, self._imu_cb,
+                                    ctypes.byref(self._board_struct), self._hs)
+        if rc != 0:
+            raise GaitnodeError(f"the twin's core refused the {INIT_ERRORS.get(rc, f'setup (code {rc})')}")
+        if self.inference is not None:
+            self._twin.arena_used = self.inference.arena_used
 
     # -- platform callbacks (called from C) --
     def _isr(self, sample_ptr) -> None:
@@ -113,13 +122,27 @@ class TwinNode:
         except Exception as e:  # noqa: BLE001 - reported by stop() and the CLI
             self.loop_error = f"{type(e).__name__}: {e}"
 
-    def stop(self) -> None:
+    def reset(self) -> None:
+        """Reboot the node as a board's reset button does: the loop stops, the core starts again from
+        power-on state (mode idle, counters zero, nothing buffered) and announces itself with INFO.
+        The pty stays, as a board's USB serial port does across a reset of its MCU."""
+        self._halt_loop()
+        self._init_core()
+        self.resets += 1
+        self.start()
+
+    def _halt_loop(self) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
             self._thread = None
         if self.live is not None:
             self.live.stop()
+        self._stop.clear()
+
+    def stop(self) -> None:
+        self._halt_loop()
+        self._stop.set()
         self._close_fds()
 
     def _close_fds(self) -> None:

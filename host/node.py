@@ -1,0 +1,142 @@
+"""A connected node, whichever kind: a board on a serial port, or a freshly started twin.
+
+Every host command that talks to a node (monitor, record, replay, verify) and the HIL suite's
+transport go through `open_node`, so `--port P` and `--twin` behave the same everywhere:
+
+    with open_node(port="/dev/ttyACM0") as node:       # or open_node(twin=True, model_dir=...)
+        print(node.info.board, node.info.firmware)     # the node's HELLO answer (INFO)
+        replay_counts(node.link, raw, ...)
+
+Opening checks that a gaitnode node is there (HELLO answered by INFO, same protocol version) and
+turns every failure into one GaitnodeError naming the port: missing, busy, no permission, not a
+gaitnode node, another protocol version.
+"""
+
+from __future__ import annotations
+
+import time
+
+from gaitnode.errors import GaitnodeError
+from gaitnode.protocol import messages as m
+from gaitnode.protocol.link import Link, PortError
+from gaitnode.protocol.samples import Ranges
+
+HELLO_TIMEOUT_S = 2.0
+
+
+class Node:
+    """One node and the link to it.
+
+    kind: "port" (a board) or "twin". port: the serial device (the twin's pty for a twin).
+    link: the framed Link. info: the node's INFO at connect time. twin: the TwinNode (twin only).
+    """
+
+    def __init__(self, kind: str, port: str, link: Link, info: m.Info, twin=None, board=None):
+        self.kind = kind
+        self.port = port
+        self.link = link
+        self.info = info
+        self.twin = twin
+        self.board = board  # boards.yaml entry when known (the twin's; a board's when named)
+
+    @property
+    def ranges(self) -> Ranges:
+        """Full-scale ranges the node reports, which raw counts in SAMPLES frames are relative to."""
+        i = self.info
+        return Ranges(i.acc_range_g, i.gyr_range_dps, i.mag_range_ut)
+
+    @property
+    def rate_hz(self) -> float:
+        return float(self.info.sample_rate_hz)
+
+    @property
+    def can_reset(self) -> bool:
+        """Whether reset() can reboot this node (the twin always; boards through DTR/RTS)."""
+        return self.kind == "twin" or self._reset_line() is not None
+
+    def _reset_line(self) -> str | None:
+        """pyserial attribute of the board's reset line ("rts" or "dtr", boards.yaml transport.reset)."""
+        return getattr(self.board.transport, "reset", None) if self.board is not None else None
+
+    def reset(self) -> None:
+        """Reboot the node. The twin restarts its core; a board is reset through the USB-serial
+        adapter's control lines (ESP32 dev kits: RTS drives EN). The node then sends INFO."""
+        if self.kind == "twin":
+            self.twin.reset()
+            return
+        line = self._reset_line()
+        if line is None:
+            raise GaitnodeError(f"the node on {self.port} cannot be reset from the host (no reset line in boards.yaml)")
+        ser = self.link._ser
+        setattr(ser, line, True)
+        time.sleep(0.1)
+        setattr(ser, line, False)
+
+    def reconnect(self, timeout: float = HELLO_TIMEOUT_S) -> m.Info:
+        """Open the port again (after an unplug or a reset) and repeat HELLO; returns the new INFO."""
+        self.link.close()
+        self.link = Link(self.port, self.link_baud)
+        self.info = self.link.hello(timeout)
+        return self.info
+
+    link_baud = 115200
+
+    def close(self) -> None:
+        self.link.close()
+        if self.twin is not None:
+            self.twin.stop()
+
+    def __enter__(self) -> "Node":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_node(port: str | None = None, *, twin: bool = False, model_dir=None, board: str | None = None,
+              live_session=None, baud: int | None = None, hello_timeout: float = HELLO_TIMEOUT_S,
+              tamper=None) -> Node:
+    """Connect to the node on `port`, or start a fresh twin (`twin=True`, with `model_dir`,
+    `board` (default "twin") and `live_session`), and check it answers HELLO.
+
+    board: for a port, the boards.yaml entry of the board on it (optional: baud and reset line).
+    tamper: passed to Link (corruption injection in the HIL suite).
+    """
+    if twin and port is not None:
+        raise GaitnodeError("give either a serial port (--port) or --twin, not both")
+    if not twin and port is None:
+        raise GaitnodeError("no node given: pass --port PORT (a board; `gaitnode ports` lists them) or --twin")
+    board_entry = None
+    if board is not None:
+        from gaitnode.boards.config import get_board
+
+        board_entry = get_board(board)
+    if twin:
+        from gaitnode.twin.twin import TwinNode
+
+        t = TwinNode(model_dir, board=board or "twin", live_session=live_session).start()
+        try:
+            link = Link(t.port, tamper=tamper)
+            info = link.hello(hello_timeout)
+        except BaseException:
+            t.stop()
+            raise
+        node = Node("twin", t.port, link, info, twin=t, board=t.board)
+        return node
+    if model_dir is not None or live_session is not None:
+        raise GaitnodeError("--model-dir and a live session apply to --twin only: a board runs the model it was "
+                            "flashed with")
+    if baud is None:
+        baud = board_entry.transport.baud if board_entry is not None and board_entry.transport.baud else 115200
+    link = Link(port, baud, tamper=tamper)
+    try:
+        info = link.hello(hello_timeout)
+    except BaseException:
+        link.close()
+        raise
+    node = Node("port", port, link, info, board=board_entry)
+    node.link_baud = baud
+    return node
+
+
+__all__ = ["Node", "open_node", "PortError", "HELLO_TIMEOUT_S"]
