@@ -4,8 +4,9 @@
   real model (trained and quantised here), and the gn_hs_model it fills is compared with
   quantize.json and model.json.
 - scripts/pio_pre.py runs under a stand-in for PlatformIO's SCons environment, calling the real
-  `gaitnode` CLI: headers and model sources land in the build folder, an over-budget model and a
-  missing setup stop the build with their message.
+  `gaitnode` CLI: headers, model sources and the build manifest land in the build folder, an
+  over-budget model and a missing setup stop the build with their message; src/main.cpp,
+  preprocessed with that folder, reports the manifest's firmware id.
 - platformio.ini has one env per board of boards.yaml, with the same platform, board and framework.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import configparser
 import json
 import math
+import re
 import runpy
 import shutil
 import subprocess
@@ -26,6 +28,7 @@ import pytest
 from gaitnode.boards.config import REPO, get_board, load_boards
 from gaitnode.boards.conftest import fake_model_dir, repo_boards, write_boards
 from gaitnode.boards.header import write_board_header
+from gaitnode.host.build_manifest import load_manifest, make_manifest
 
 FIRMWARE = REPO / "firmware"
 SRC = FIRMWARE / "src"
@@ -179,17 +182,48 @@ def test_pio_pre_generates_headers_and_model_sources(tiny_quantized, tmp_path, m
     run_pre(env)
     gen = tmp_path / "build" / "gaitnode_gen"
     names = {p.name for p in gen.iterdir()}
-    assert names == {"gn_board_esp32s3.h", "heel_strike_model_data.h",
-                     "heel_strike_model_data.cc", "heel_strike_model_config.h"}
+    assert names == {"gn_board_esp32s3.h", "heel_strike_model_data.h", "heel_strike_model_data.cc",
+                     "heel_strike_model_config.h", "gaitnode_build.json", "gn_firmware_id.h"}
     assert (gen / "heel_strike_model_data.cc").read_bytes() == \
         (tiny_quantized / "c" / "heel_strike_model_data.cc").read_bytes()
     assert env.appended["CPPPATH"] == [str(gen)]
     assert env.sources == [(str(Path("$BUILD_DIR") / "gaitnode_models"), str(gen), "+<*_model_data.cc>")]
     assert "esp32s3: within budget" in capsys.readouterr().out
-    # A second run with nothing changed leaves the files (and so the build) alone.
-    mtimes = {p.name: p.stat().st_mtime_ns for p in gen.iterdir()}
+    manifest = load_manifest(gen / "gaitnode_build.json")
+    assert manifest == make_manifest(get_board("esp32s3"), {"heel_strike": tiny_quantized}, gen)
+    assert re.fullmatch(r"0\.1\.0\+[0-9a-f]{8}", manifest.firmware)
+    quantized = json.loads((tiny_quantized / "quantize.json").read_text())
+    assert manifest.models == {"heel_strike": quantized["model_sha256"]}
+    assert f'#define GN_FIRMWARE_ID "{manifest.firmware}"' in (gen / "gn_firmware_id.h").read_text()
+    # A second run with nothing changed leaves the compiled files (and so the build) alone; the
+    # manifest is rewritten on each build (no source includes it), so `gaitnode build` can tell it is fresh.
+    mtimes = {p.name: p.stat().st_mtime_ns for p in gen.iterdir() if p.name != "gaitnode_build.json"}
     run_pre(FakeSConsEnv("esp32s3", tmp_path / "build"))
-    assert {p.name: p.stat().st_mtime_ns for p in gen.iterdir()} == mtimes
+    assert {p.name: p.stat().st_mtime_ns for p in gen.iterdir() if p.name != "gaitnode_build.json"} == mtimes
+    assert load_manifest(gen / "gaitnode_build.json") == manifest
+
+
+def preprocessed_board_struct(gen: Path, tmp_path: Path) -> str:
+    """The gn_node_board initialiser of src/main.cpp after the preprocessor (an empty Arduino.h
+    stands in for the core's: only the macros are of interest)."""
+    fake = tmp_path / "arduino"
+    fake.mkdir(exist_ok=True)
+    (fake / "Arduino.h").write_text("")
+    proc = subprocess.run(["g++", "-std=c++11", "-E", "-P", f"-I{fake}", f"-I{gen}", f"-I{SRC}", f"-I{CORE}",
+                           '-DGN_BOARD_HEADER="gn_board_esp32.h"', str(SRC / "main.cpp")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return next(line.strip() for line in proc.stdout.splitlines() if "gn_node_board board = {" in line)
+
+
+def test_main_cpp_reports_the_build_id_when_the_pre_build_step_wrote_it(tmp_path):
+    gen = tmp_path / "gen"
+    gen.mkdir()
+    write_board_header(get_board("esp32"), gen)
+    assert preprocessed_board_struct(gen, tmp_path).startswith('const gn_node_board board = {"0.1.0", "esp32",')
+    (gen / "gn_firmware_id.h").write_text('#define GN_FIRMWARE_ID "0.1.0+1a2b3c4d"\n')
+    assert preprocessed_board_struct(gen, tmp_path).startswith(
+        'const gn_node_board board = {"0.1.0+1a2b3c4d", "esp32",')
 
 
 def test_pio_pre_stops_the_build_when_over_budget(tmp_path, monkeypatch, cli, capsys):

@@ -68,6 +68,10 @@ class Node:
         if line is None:
             raise GaitnodeError(f"the node on {self.port} cannot be reset from the host (no reset line in boards.yaml)")
         ser = self.link._ser
+        other = "dtr" if line == "rts" else "rts"
+        # With both lines asserted the ESP32 auto-reset circuit leaves EN high: release the other
+        # line first, then pulse the reset line (esptool's hard reset does the same).
+        setattr(ser, other, False)
         setattr(ser, line, True)
         time.sleep(0.1)
         setattr(ser, line, False)

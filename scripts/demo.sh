@@ -4,6 +4,8 @@
 #   2. summarise one session and export it to Parquet
 #   3. plot sessions (IMU, reference events, gait phase, activity, VO2/HR)
 #   4. the heel-strike model: train (shank, foot), int8 + TFLite-Micro + C arrays, evaluate, transfer learning
+#   5. replay a held-out session through the twin (the firmware's C core + the int8 model in TFLM, over a
+#      pseudo-terminal): live readout, event-level summary, result file, report PNG
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-build/demo}
@@ -31,5 +33,17 @@ ls -1 "$OUT/plots"
 echo
 echo "== 4. heel-strike model -> $OUT/heel_strike"
 scripts/heel_strike.sh "$OUT/heel_strike"
+
+echo
+held_out=$(find "$OUT/heel_strike/cohort/test" -name '*free-walk_shank*.gns' | sort | head -n 1)
+[[ -n $held_out ]] || { echo "demo: no held-out free-walk shank session in $OUT/heel_strike/cohort/test" >&2; exit 1; }
+name=$(basename "${held_out%.gns}")
+echo "== 5. replay a held-out SYNTHETIC session through the twin -> $OUT/replay"
+echo "   $held_out (a subject the model never saw), first 5 minutes at 10x real time"
+rm -rf "$OUT/replay"
+mkdir -p "$OUT/replay"
+$GN replay "$held_out" --twin --model-dir "$OUT/heel_strike/models/hs_shank" --speed 10 --end 300 \
+  -o "$OUT/replay/$name.result.json"
+$GN report "$OUT/replay/$name.result.json" -o "$OUT/replay/$name.png"
 echo
 echo "demo: done (all data above is synthetic, from the gaitnode simulator)"

@@ -14,6 +14,20 @@
 #include "imu_provider.h"
 #include "models.h"
 
+// The build's firmware id ("<version>+<8 hex of the sources' sha256>", gaitnode_build.json), which
+// `gaitnode verify` compares with the build: written by scripts/pio_pre.py. A build without it
+// reports the plain version.
+#if defined(__has_include)
+#if __has_include("gn_firmware_id.h")
+#include "gn_firmware_id.h"
+#endif
+#endif
+#ifdef GN_FIRMWARE_ID
+#define GN_NODE_FIRMWARE GN_FIRMWARE_ID
+#else
+#define GN_NODE_FIRMWARE GN_FIRMWARE_VERSION
+#endif
+
 static gn_node g_node; /* ~12 KB: static, not on a stack (gaitnode boards check counts it) */
 static gn_hs_model g_hs;
 static gn_infer g_infer;
@@ -62,7 +76,7 @@ void setup() {
 
     const gn_node_hal hal = {clock_now_us, hal_serial_tx_free, hal_serial_write,
                              imu_provider_start, imu_provider_stop, nullptr};
-    const gn_node_board board = {GN_FIRMWARE_VERSION, GN_BOARD_NAME, GN_SAMPLE_RATE_HZ,
+    const gn_node_board board = {GN_NODE_FIRMWARE, GN_BOARD_NAME, GN_SAMPLE_RATE_HZ,
                                  GN_ACC_RANGE_G, GN_GYR_RANGE_DPS, GN_MAG_RANGE_UT};
     int rc = gn_node_init(&g_node, &hal, &g_infer, &board, hs);
     if (rc >= 2 && hs != nullptr) rc = gn_node_init(&g_node, &hal, &g_infer, &board, nullptr);

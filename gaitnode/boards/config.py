@@ -71,6 +71,7 @@ class Ranges:
 class Transport:
     kind: str  # uart, usb_cdc, pty
     baud: int
+    reset: str | None = None  # "rts" / "dtr": the line that reboots the board when pulsed; None: none
 
 
 @dataclass(frozen=True)

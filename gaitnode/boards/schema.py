@@ -19,6 +19,7 @@ MODELS = ("heel_strike",)
 IMU_PARTS = ("icm20948", "lsm9ds1", "none")
 BUSES = ("spi", "i2c", "none")
 TRANSPORTS = ("uart", "usb_cdc", "pty")
+RESET_LINES = ("rts", "dtr")  # pyserial Serial attributes (gaitnode.host.node: Node.reset)
 PIN_NAMES = ("sck", "mosi", "miso", "cs", "sda", "scl", "int")
 
 _pin = {"type": "integer", "minimum": 0, "maximum": 255}
@@ -90,7 +91,9 @@ BOARD_SCHEMA = {
         "transport": {
             "type": "object", "additionalProperties": False, "required": ["kind", "baud"],
             "properties": {"kind": {"enum": list(TRANSPORTS)},
-                           "baud": {"type": "integer", "minimum": 1200, "maximum": 12000000}},
+                           "baud": {"type": "integer", "minimum": 1200, "maximum": 12000000},
+                           # the control line the host pulses to reboot the board; null/absent: none
+                           "reset": {"enum": [*RESET_LINES, None]}},
         },
         "tx_buffer_bytes": {"type": "integer", "minimum": 256, "maximum": 65536},
         # INFO carries the ring capacity as a u16: at most 32768 (the largest power of two below 65536).
@@ -174,6 +177,9 @@ def board_rule_errors(name: str, b: dict) -> list[str]:
         out.append(f"{name}.transport.kind: pty is the twin's transport; a board with an IMU needs uart or usb_cdc")
     if imu["part"] == "none" and b["transport"]["kind"] != "pty":
         out.append(f"{name}.imu.part: none (the twin) needs transport kind pty")
+    if b["transport"]["kind"] == "pty" and b["transport"].get("reset") is not None:
+        out.append(f"{name}.transport.reset: a pty has no control lines (the host restarts the twin itself); "
+                   "use null")
     mcu = b["mcu"]
     for key, total, what in (("ram_bytes", mcu["ram_bytes"], "RAM"), ("flash_bytes", mcu["flash_bytes"], "flash")):
         if total is not None and b["budgets"][key] >= total:

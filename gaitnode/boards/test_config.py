@@ -11,7 +11,7 @@ from gaitnode.errors import ConfigError, GaitnodeError
 
 def test_default_file_loads_every_board():
     boards = load_boards()
-    assert list(boards) == ["esp32s3", "esp32", "nano33ble", "nrf52840dk", "twin"]
+    assert list(boards) == ["esp32s3", "esp32", "nano33ble", "nrf52840dk", "twin", "twin200"]
     assert all(b.source == str(DEFAULT_FILE) for b in boards.values())
 
 
@@ -32,7 +32,29 @@ def test_board_fields_match_the_file():
     twin = get_board("twin")
     assert twin.platformio is None and twin.mcu.ram_bytes is None and twin.transport.kind == "pty"
     for b in load_boards().values():
-        assert b.sample_rate_hz == 100 and b.models == ("heel_strike",) and b.max_models == 1
+        assert b.sample_rate_hz == (200 if b.name == "twin200" else 100)
+        assert b.models == ("heel_strike",) and b.max_models == 1
+
+
+def test_reset_lines_per_board():
+    """ESP32 dev kits reset through RTS -> EN; native USB, the J-Link VCOM and the twins have no line."""
+    resets = {b.name: b.transport.reset for b in load_boards().values()}
+    assert resets == {"esp32s3": "rts", "esp32": "rts", "nano33ble": None, "nrf52840dk": None, "twin": None,
+                      "twin200": None}
+
+
+def test_reset_is_optional(tmp_path):
+    data = repo_boards()
+    del data["esp32"]["transport"]["reset"]
+    assert load_boards(write_boards(tmp_path / "b.yaml", data))["esp32"].transport.reset is None
+
+
+def test_twin200_is_the_twin_at_200_hz():
+    twin, twin200 = get_board("twin"), get_board("twin200")
+    assert twin200.sample_rate_hz == 200
+    same = ("mcu", "platformio", "imu", "ranges", "transport", "tx_buffer_bytes", "ring_capacity", "max_window",
+            "max_channels", "models", "budgets")
+    assert [getattr(twin200, f) for f in same] == [getattr(twin, f) for f in same]
 
 
 def test_tx_buffer_default(tmp_path):
@@ -44,7 +66,7 @@ def test_tx_buffer_default(tmp_path):
 def test_unknown_board():
     with pytest.raises(GaitnodeError) as e:
         get_board("uno")
-    assert str(e.value) == "unknown board 'uno'; known: esp32s3, esp32, nano33ble, nrf52840dk, twin"
+    assert str(e.value) == "unknown board 'uno'; known: esp32s3, esp32, nano33ble, nrf52840dk, twin, twin200"
 
 
 def test_missing_file(tmp_path):

@@ -22,7 +22,7 @@ def problem(mutate) -> str:
 def test_repository_boards_are_valid():
     data = repo_boards()
     assert validate_boards(data) is data
-    assert list(data) == ["esp32s3", "esp32", "nano33ble", "nrf52840dk", "twin"]
+    assert list(data) == ["esp32s3", "esp32", "nano33ble", "nrf52840dk", "twin", "twin200"]
 
 
 def test_i2c_address_out_of_range_names_board_and_field():
@@ -167,6 +167,19 @@ def test_twin_has_no_imu_and_a_pty():
     assert problem(mutate) == "boards.yaml: twin.imu.part: none (the twin) needs transport kind pty"
     assert problem(lambda d: d["twin"]["imu"].update(part="icm20948")) == \
         "boards.yaml: twin.imu.part: 'none' was expected"
+
+
+def test_reset_line_values():
+    assert problem(lambda d: d["esp32"]["transport"].update(reset="en")) == \
+        "boards.yaml: esp32.transport.reset: 'en' is not one of ['rts', 'dtr', None]"
+    data = repo_boards()
+    data["nano33ble"]["transport"]["reset"] = "dtr"
+    validate_boards(data)
+
+
+def test_a_pty_has_no_reset_line():
+    assert problem(lambda d: d["twin200"]["transport"].update(reset="rts")) == \
+        "boards.yaml: twin200.transport.reset: a pty has no control lines (the host restarts the twin itself); use null"
 
 
 def test_unknown_model():

@@ -11,6 +11,7 @@ receive time); frames that fail to decode are counted, never raised.
 
 from __future__ import annotations
 
+import select
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -87,6 +88,7 @@ class Link:
         self.rx_bytes = 0
         self.last_device_seq: int | None = None
         self.device_seq_gaps = 0   # frames lost between node and host (sequence jumps)
+        self.node_boots = 0        # boot announcements seen (INFO with sequence 0: the node restarted)
 
     # -- sending --
     def send(self, msg, t_us: int = 0) -> int:
@@ -115,9 +117,22 @@ class Link:
         deadline = time.monotonic() + timeout
         while True:
             out.extend(self._read_available())
-            if out or time.monotonic() >= deadline:
+            left = deadline - time.monotonic()
+            if out or left <= 0:
                 return out
-            time.sleep(0.0005)
+            self.wait_readable(min(left, 0.05))
+
+    def wait_readable(self, timeout: float) -> None:
+        """Sleep until the port has bytes (select on its fd; a short sleep where there is none)."""
+        try:
+            fd = self._ser.fileno()
+        except (AttributeError, OSError, ValueError):  # a port without a file descriptor
+            time.sleep(min(timeout, 0.0005))
+            return
+        try:
+            select.select([fd], [], [], timeout)
+        except (OSError, ValueError):
+            pass  # the port went away: the next read reports it
 
     def _read_available(self) -> list[Received]:
         import serial
@@ -140,6 +155,10 @@ class Link:
                 self.wrong_version += 1
                 self.last_wrong_version = item.version
                 continue
+            if item.type == m.MsgType.INFO and item.seq == 0:
+                # A boot announcement: the node's sequence starts again at 0, which is no loss.
+                self.node_boots += 1
+                self.last_device_seq = None
             self._track_seq(item.seq)
             try:
                 msg = m.unpack(item.type, item.payload)

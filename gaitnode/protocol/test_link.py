@@ -130,3 +130,21 @@ def test_tamper_changes_what_send_writes(peer_factory):
                 break
             link.read(0.01)
     assert b"".join(seen).startswith(b"XX")
+
+
+def test_a_boot_announcement_restarts_the_sequence_without_a_lost_frame(peer_factory):
+    mtype, payload = m.pack(INFO)
+    tele = m.pack(m.Telemetry())
+    stream = b"".join(encode_frame(Frame(type=tele[0], seq=s, t_us=0, payload=tele[1])) for s in (40, 41))
+    stream += encode_frame(Frame(type=mtype, seq=0, t_us=0, payload=payload))  # rebooted
+    stream += encode_frame(Frame(type=tele[0], seq=1, t_us=0, payload=tele[1]))
+    stream += encode_frame(Frame(type=tele[0], seq=3, t_us=0, payload=tele[1]))  # seq 2 lost
+    peer = peer_factory(lambda data: stream)
+    with Link(peer.port) as link:
+        link.send(m.Hello())
+        got = []
+        for _ in range(100):
+            got += link.read(0.01)
+            if len(got) == 5:
+                break
+    assert len(got) == 5 and link.node_boots == 1 and link.device_seq_gaps == 1

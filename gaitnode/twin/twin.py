@@ -51,6 +51,10 @@ class TwinNode:
         r = self.board.ranges
         self.ranges = Ranges(r.acc_g, r.gyr_dps, r.mag_ut)
         self.live = None
+        if live_session is not None and float(live_session.meta.rate_hz) != float(self.board.sample_rate_hz):
+            raise GaitnodeError(f"the live session is sampled at {live_session.meta.rate_hz:g} Hz but board "
+                                f"{self.board.name} samples at {self.board.sample_rate_hz} Hz: use a session at the "
+                                "board's rate")
         if live_session is not None:
             raw, _ = to_counts(live_session.imu.acc, live_session.imu.gyr, live_session.imu.mag, self.ranges)
             self.live = LiveImu(raw, self._isr)

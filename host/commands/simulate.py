@@ -8,7 +8,6 @@ import typer
 
 from gaitnode.errors import GaitnodeError, refuse_existing
 from gaitnode.sessions.model import RATE_MAX_HZ, RATE_MIN_HZ, SEXES, SIDES
-from gaitnode.simulate.kinematics import SIM_PLACEMENTS
 
 
 def _csv(value: str, what: str, allowed: tuple[str, ...] | None = None) -> list[str]:
@@ -41,6 +40,8 @@ def simulate(
     """Simulate one synthetic session: subject S000 of the cohort with this seed, on one protocol."""
     from gaitnode.sessions.store import write_session
     from gaitnode.simulate.cohort import cohort_subject, protocol_stream, simulate_session
+
+    from gaitnode.simulate.kinematics import SIM_PLACEMENTS
 
     _one_of(placement, "placement", SIM_PLACEMENTS)
     _one_of(side, "side", SIDES)
@@ -80,7 +81,7 @@ def cohort(
     except ValueError:
         raise GaitnodeError(f"--split: {split!r} is not three comma-separated numbers") from None
     manifest = make_cohort(out, subjects, protocols=_csv(protocols, "protocols"),
-                           placements=_csv(placements, "placements", SIM_PLACEMENTS), rate_hz=rate, seed=seed,
+                           placements=_csv(placements, "placements", _sim_placements()), rate_hz=rate, seed=seed,
                            split=fractions, sides=_csv(sides, "sides", SIDES), workers=workers, overwrite=force,
                            mounting=mounting)
     counts = ", ".join(f"{name} {len(ids)}" for name, ids in manifest["split"].items())
@@ -92,3 +93,10 @@ def register(app: typer.Typer) -> None:
     """Add the `simulate` and `cohort` commands."""
     app.command("simulate")(simulate)
     app.command("cohort")(cohort)
+
+
+def _sim_placements() -> tuple[str, ...]:
+    """The simulator's placements (imported late: the kinematics module pulls in scipy)."""
+    from gaitnode.simulate.kinematics import SIM_PLACEMENTS
+
+    return SIM_PLACEMENTS

@@ -19,7 +19,7 @@ def test_list_shows_every_board(capsys):
 
 def test_validate_default_and_bad_file(tmp_path, capsys):
     assert main(["boards", "validate"]) == 0
-    assert f"{DEFAULT_FILE}: 5 boards valid (esp32s3, esp32, nano33ble, nrf52840dk, twin)" in capsys.readouterr().out
+    assert f"{DEFAULT_FILE}: 6 boards valid (esp32s3, esp32, nano33ble, nrf52840dk, twin, twin200)" in capsys.readouterr().out
     data = repo_boards()
     data["esp32"]["imu"]["i2c_address"] = 300
     f = write_boards(tmp_path / "b.yaml", data)
@@ -52,7 +52,7 @@ def test_header_writes_the_board_header(tmp_path, capsys):
 def test_header_errors(tmp_path, capsys):
     assert main(["boards", "header", "--board", "uno", "-o", str(tmp_path)]) == 2
     assert capsys.readouterr().err == ("gaitnode: error: unknown board 'uno'; known: esp32s3, esp32, nano33ble, "
-                                       "nrf52840dk, twin\n")
+                                       "nrf52840dk, twin, twin200\n")
     assert main(["boards", "check", "--board", "esp32", "--model-dir", "heel_strike"]) == 2
     assert "--model-dir: 'heel_strike' must be NAME=DIR" in capsys.readouterr().err
 

@@ -71,3 +71,45 @@ def test_report_through_the_gaitnode_entry_point(capsys, session_file, tmp_path)
     assert code == 2
     assert err.strip() == "gaitnode: error: time range: start (20 s) must be before end (10 s)"
     assert not (tmp_path / "b.png").exists()
+
+
+# ---- replay results (JSON from `gaitnode replay`), told from sessions by content ----
+
+@pytest.fixture
+def result_file(tmp_path, session_file):
+    from gaitnode.host.replay_result import write_result
+    from gaitnode.host.test_replay_result import make_outcome
+
+    return write_result(make_outcome(make_session(30.0), session_file), tmp_path / "walk.result.json")
+
+
+def test_report_of_a_replay_result(app, capsys, result_file, tmp_path):
+    from gaitnode.host.report_replay import PANEL_HEIGHT_IN as REPLAY_PANELS
+
+    out = _run(app, capsys, result_file)
+    png = tmp_path / "walk.replay.png"
+    height = round((sum(REPLAY_PANELS.values()) + 0.8) * DPI)
+    assert png_size(png) == (1400, height)
+    assert out.strip() == (f"wrote {png}: 1400x{height} px, replay of walk, panels imu, events, timeline, errors, "
+                           "vo2, summary, synthetic session")
+    # A result under another name is still a result; --start/--end choose the zoom window.
+    renamed = tmp_path / "renamed.gns"
+    renamed.write_bytes(result_file.read_bytes())
+    out = _run(app, capsys, renamed, "-o", tmp_path / "zoom.png", "--start", 5, "--end", 9)
+    assert "replay of walk" in out and (tmp_path / "zoom.png").exists()
+    with pytest.raises(GaitnodeError, match="already exists; pass --force"):
+        _run(app, capsys, result_file)
+
+
+def test_report_of_a_result_without_its_session_or_not_a_result(capsys, result_file, session_file, tmp_path):
+    from gaitnode.host.cli import main
+
+    session_file.unlink()
+    assert main(["report", str(result_file)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"gaitnode: error: {result_file}: its session {session_file} is gone (looked for {session_file})"
+    other = tmp_path / "other.json"
+    other.write_text('{"some": "json"}')
+    assert main(["report", str(other)]) == 2
+    assert "not a replay result" in capsys.readouterr().err
+    assert not (tmp_path / "walk.replay.png").exists() and not (tmp_path / "other.replay.png").exists()

@@ -17,7 +17,9 @@ import typer
 from gaitnode.errors import GaitnodeError
 
 
-def _live_session(live_sim: bool, live_session: Path | None, placement: str, seed: int):
+def _live_session(live_sim: bool, live_session: Path | None, placement: str, seed: int, rate_hz: float = 100.0):
+    """The session live mode plays: a file, a simulated 5-minute walk at `rate_hz` (the board's
+    rate), or None."""
     if live_sim and live_session is not None:
         raise GaitnodeError("--live-sim and --live-session exclude each other: pick one IMU source")
     if live_session is not None:
@@ -32,7 +34,7 @@ def _live_session(live_sim: bool, live_session: Path | None, placement: str, see
         from gaitnode.simulate.simulator import Simulator
 
         protocol = by_name("free_walk", np.random.default_rng(seed), 300.0)
-        return Simulator(seed=seed, placement=placement).simulate(cohort_subject(0, seed), protocol)
+        return Simulator(rate_hz=rate_hz, seed=seed, placement=placement).simulate(cohort_subject(0, seed), protocol)
     return None
 
 
@@ -52,7 +54,9 @@ def twin(
 
     if placement not in ("shank", "foot"):
         raise GaitnodeError(f"--placement: {placement!r} is not one of shank, foot")
-    session = _live_session(live_sim, live_session, placement, seed)
+    from gaitnode.boards.config import get_board
+
+    session = _live_session(live_sim, live_session, placement, seed, get_board(board).sample_rate_hz)
     node = TwinNode(model_dir, board=board, live_session=session)
     with node:
         what = f"model {model_dir}" if model_dir is not None else "classical detector only"
