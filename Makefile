@@ -22,6 +22,7 @@ bench: setup
 	scripts/heel_strike.sh build/bench/heel_strike --full
 	$(PY) benchmarks/twin.py --model-dir build/bench/heel_strike/models/hs_shank \
 		--sessions build/bench/heel_strike/cohort --out build/bench
+	$(PY) benchmarks/host_io.py --out build/bench
 
 clean:
 	rm -rf build

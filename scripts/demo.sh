@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-build/demo}
 GN=.venv/bin/gaitnode
-rm -rf "$OUT/cohort"
+rm -rf "$OUT/cohort" "$OUT/parquet" "$OUT/plots"  # a rerun starts clean
 mkdir -p "$OUT/plots"
 
 echo "== 1. simulate a synthetic cohort -> $OUT/cohort"
@@ -39,6 +39,8 @@ held_out=$(find "$OUT/heel_strike/cohort/test" -name '*free-walk_shank*.gns' | s
 [[ -n $held_out ]] || { echo "demo: no held-out free-walk shank session in $OUT/heel_strike/cohort/test" >&2; exit 1; }
 name=$(basename "${held_out%.gns}")
 echo "== 5. replay a held-out SYNTHETIC session through the twin -> $OUT/replay"
+echo "   build the twin (the firmware's C core for this machine, CMake) and check it answers HELLO:"
+$GN twin --model-dir "$OUT/heel_strike/models/hs_shank" --seconds 1
 echo "   $held_out (a subject the model never saw), first 5 minutes at 10x real time"
 rm -rf "$OUT/replay"
 mkdir -p "$OUT/replay"
