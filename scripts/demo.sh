@@ -39,7 +39,7 @@ held_out=$(find "$OUT/heel_strike/cohort/test" -name '*free-walk_shank*.gns' | s
 [[ -n $held_out ]] || { echo "demo: no held-out free-walk shank session in $OUT/heel_strike/cohort/test" >&2; exit 1; }
 name=$(basename "${held_out%.gns}")
 echo "== 5. replay a held-out SYNTHETIC session through the twin -> $OUT/replay"
-echo "   build the twin (the firmware's C core for this machine, CMake) and check it answers HELLO:"
+echo "   build the twin (the firmware's C core for this machine, CMake) and start it once:"
 $GN twin --model-dir "$OUT/heel_strike/models/hs_shank" --seconds 1
 echo "   $held_out (a subject the model never saw), first 5 minutes at 10x real time"
 rm -rf "$OUT/replay"
