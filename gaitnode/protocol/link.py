@@ -180,8 +180,10 @@ class Link:
         others: list[Received] = []
         try:
             while True:
-                for r in self.read(max(0.0, min(0.05, deadline - time.monotonic()))):
+                batch = self.read(max(0.0, min(0.05, deadline - time.monotonic())))
+                for k, r in enumerate(batch):
                     if predicate(r.msg):
+                        others.extend(batch[k + 1:])  # frames after the match are kept too
                         return r
                     others.append(r)
                 if time.monotonic() >= deadline:

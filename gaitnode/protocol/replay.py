@@ -114,17 +114,24 @@ def replay_counts(link: Link, raw: np.ndarray, *, batch: int | None = None, spee
         while i < n:
             b = min(batch, n - i)
             if b > credits - unacked_after:
-                break
+                if in_flight:
+                    break  # its ACK brings fresh credits
+                # Nothing in flight, so no ACK is coming, and the last credits are stale (the node
+                # has drained its ring since): send what fits, or an empty batch, which only asks
+                # for the credits now.
+                b = max(credits - unacked_after, 0)
             if speed is not None:
                 due = t0 + (i / rate_hz) / speed
                 if due > time.monotonic():
                     break
             seq = link.send(m.Samples(first_index=i, raw=raw[i:i + b]))
-            if np.isnan(res.send_host_s[i]):  # resends keep the first send time
+            if b and np.isnan(res.send_host_s[i]):  # resends keep the first send time
                 res.send_host_s[i:i + b] = time.monotonic()
             in_flight.append((seq, i, b))
             unacked_after += b
             i += b
+            if b == 0:
+                break
         for r in link.read(0.0005 if (i < n and speed is not None) else 0.002):
             msg = r.msg
             if isinstance(msg, m.Ack) and msg.type == m.MsgType.SAMPLES:

@@ -148,3 +148,17 @@ def test_a_boot_announcement_restarts_the_sequence_without_a_lost_frame(peer_fac
             if len(got) == 5:
                 break
     assert len(got) == 5 and link.node_boots == 1 and link.device_seq_gaps == 1
+
+
+def test_wait_for_keeps_the_frames_after_the_match(peer_factory):
+    def frame(msg, seq):
+        t, p = m.pack(msg)
+        return encode_frame(Frame(type=t, seq=seq, t_us=0, payload=p))
+
+    both = frame(m.Ack(0, m.MsgType.MODE), 0) + frame(m.Log(m.LogLevel.INFO, "after the ACK"), 1)
+    peer = peer_factory(lambda data: both)  # both frames arrive in one read
+    with Link(peer.port) as link:
+        link.write_raw(b"\x00")
+        assert isinstance(link.wait_for(lambda x: isinstance(x, m.Ack), 1.0).msg, m.Ack)
+        later = [r.msg for r in link.read(0.5)]
+    assert later == [m.Log(m.LogLevel.INFO, "after the ACK")]

@@ -90,3 +90,51 @@ def test_bad_shapes_and_batches_are_refused():
         replay_counts(None, np.zeros((5, 6), np.int16))
     with pytest.raises(GaitnodeError, match="batch"):
         replay_counts(None, np.zeros((5, 9), np.int16), batch=99)
+
+
+def test_stale_credits_with_nothing_in_flight_do_not_stall_the_replay():
+    """A node that reads several batches before its loop drains the ring ACKs them with falling
+    credits (256 -> 22 after nine batches of 26). With nothing in flight no ACK is coming, so the host
+    must send what fits (or an empty batch, which asks for the credits now) instead of waiting."""
+    import os
+    import tty
+
+    from gaitnode.protocol.framing import Frame, FrameDecoder, encode_frame
+
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    sizes = []
+
+    def node():
+        dec, seq, ring, nxt = FrameDecoder(), 0, 0, 0
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                return
+            for f in dec.feed(data):
+                msg = m.unpack(f.type, f.payload)
+                if isinstance(msg, m.ModeMsg):
+                    ring, nxt = 0, 0
+                elif isinstance(msg, m.Samples):
+                    sizes.append(len(msg.raw))
+                    if len(msg.raw) < 26:
+                        ring = 0  # the loop drained the ring meanwhile
+                    ring += len(msg.raw)
+                    nxt += len(msg.raw)
+                t, p = m.pack(m.Ack(f.seq, f.type, 256 - ring, nxt))
+                os.write(master, encode_frame(Frame(type=t, seq=seq, t_us=0, payload=p)))
+                seq += 1
+
+    threading.Thread(target=node, daemon=True).start()
+    out = {}
+    link = Link(os.ttyname(slave))
+    worker = threading.Thread(target=lambda: out.update(res=replay_counts(link, np.zeros((1000, 9), np.int16))),
+                              daemon=True)
+    worker.start()
+    worker.join(60.0)  # a liveness guard, not a speed limit: the stall this tests never ends
+    link.close()
+    os.close(master)
+    os.close(slave)
+    assert "res" in out, "replay_counts stalled with stale credits and nothing in flight"
+    assert out["res"].n_samples == 1000 and sum(sizes) == 1000 and min(sizes) < 26

@@ -1,0 +1,110 @@
+"""Sessions the HIL suite replays and the pass thresholds stored beside each one.
+
+Every `<stem>.gns` may have a `<stem>.json` beside it:
+
+    {"f1_min": {"nn": 0.85, "classical": 0.9}, "vo2_mape_max": 15.0, "tolerance_s": 0.05,
+     "note": "why these numbers"}
+
+f1_min: the least heel-strike F1 per detector (matching within ±tolerance_s of the reference);
+"nn" applies only to a node that runs a heel-strike model. vo2_mape_max: the largest mean absolute
+percentage error (%) of the node's VO2 estimates, checked once the node sends them (null: the
+session has no VO2 reference, VO2 is not checked on it). A session
+without a thresholds file gets DEFAULT; a file may give only some fields, the rest are DEFAULT's.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jsonschema
+
+from gaitnode.errors import GaitnodeError
+
+COMMITTED_DIR = Path(__file__).resolve().parent / "sessions"
+DETECTORS = ("nn", "classical")
+
+SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "f1_min": {"type": "object", "additionalProperties": False,
+                   "properties": {d: {"type": "number", "minimum": 0, "maximum": 1} for d in DETECTORS}},
+        "vo2_mape_max": {"type": ["number", "null"], "exclusiveMinimum": 0},
+        "tolerance_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 0.5},
+        "note": {"type": "string"},
+    },
+}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    f1_min: dict[str, float] = field(default_factory=lambda: {"nn": 0.8, "classical": 0.8})
+    vo2_mape_max: float | None = 15.0
+    tolerance_s: float = 0.05
+    note: str = "defaults (no thresholds file beside the session)"
+
+
+DEFAULT = Thresholds()
+
+
+def load_thresholds(path: Path) -> Thresholds:
+    """The thresholds in `path`; DEFAULT when it does not exist; GaitnodeError naming the file and the
+    field for anything else that is wrong."""
+    path = Path(path)
+    if not path.exists():
+        return DEFAULT
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise GaitnodeError(f"{path}: cannot read the thresholds file ({e})") from None
+    except json.JSONDecodeError as e:
+        raise GaitnodeError(f"{path}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(SCHEMA).iter_errors(data))
+    if error is not None:
+        where = ".".join(map(str, error.absolute_path)) or "the file"
+        raise GaitnodeError(f"{path}: {where}: {error.message}")
+    return Thresholds(f1_min={**DEFAULT.f1_min, **data.get("f1_min", {})},
+                      vo2_mape_max=_number(data.get("vo2_mape_max", DEFAULT.vo2_mape_max)),
+                      tolerance_s=float(data.get("tolerance_s", DEFAULT.tolerance_s)),
+                      note=str(data.get("note", "")))
+
+
+def _number(v) -> float | None:
+    return None if v is None else float(v)
+
+
+@dataclass(frozen=True)
+class SessionCase:
+    """One session to replay: the .gns file, its thresholds file (may be absent), where it came from
+    ("committed" or "rig": a --sessions directory)."""
+
+    path: Path
+    origin: str
+
+    @property
+    def thresholds_path(self) -> Path:
+        return self.path.with_suffix(".json")
+
+    @property
+    def id(self) -> str:
+        return f"{self.origin}:{self.path.stem}"
+
+    def thresholds(self) -> Thresholds:
+        return load_thresholds(self.thresholds_path)
+
+
+def session_cases(extra_dir=None) -> list[SessionCase]:
+    """The committed sessions, then every *.gns in extra_dir (a rig owner's --sessions DIR).
+    GaitnodeError when extra_dir is not a directory or holds no session."""
+    cases = [SessionCase(p, "committed") for p in sorted(COMMITTED_DIR.glob("*.gns"))]
+    if extra_dir is not None:
+        d = Path(extra_dir)
+        if not d.is_dir():
+            raise GaitnodeError(f"--sessions {d}: not a directory")
+        extra = sorted(d.glob("*.gns"))
+        if not extra:
+            raise GaitnodeError(f"--sessions {d}: no *.gns session files there")
+        cases += [SessionCase(p, "rig") for p in extra]
+    return cases
