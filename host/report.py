@@ -82,8 +82,10 @@ def _session_span(session: Session, t0: float) -> tuple[float, float]:
     return first, max(last, first + 1e-3)  # a single sample still gets a visible range
 
 
-def _resolve_range(t_range, span: tuple[float, float]) -> tuple[float, float] | None:
-    """(start, end) s from `t_range` with None ends filled from the session span; checked."""
+def resolve_range(t_range, span: tuple[float, float], what: str = "the session, which spans"
+                  ) -> tuple[float, float] | None:
+    """(start, end) s from `t_range` with None ends filled from `span`; checked. `what` names the
+    span in the message ("the replayed part, which spans" for replay reports)."""
     if t_range is None:
         return None
     start, end = t_range
@@ -92,8 +94,8 @@ def _resolve_range(t_range, span: tuple[float, float]) -> tuple[float, float] | 
     if not (np.isfinite(start) and np.isfinite(end)):
         raise GaitnodeError(f"time range: start ({start:g} s) and end ({end:g} s) must be finite")
     if start >= span[1] or end <= span[0]:
-        raise GaitnodeError(f"time range {start:g}-{end:g} s is outside the session, which spans "
-                            f"{span[0]:g}-{span[1]:g} s from its start")
+        raise GaitnodeError(f"time range {start:g}-{end:g} s is outside {what} "
+                            f"{span[0]:g}-{span[1]:g} s from the session start")
     if end <= start:
         raise GaitnodeError(f"time range: start ({start:g} s) must be before end ({end:g} s)")
     return start, end
@@ -280,7 +282,7 @@ def plot_session(session: Session, out_png, *, t_range=None, zoom_s: float = ZOO
         raise GaitnodeError("the session has nothing to plot: no IMU samples and no non-empty series")
     t0 = _session_start(session)
     span = _session_span(session, t0)
-    window = _resolve_range(t_range, span)
+    window = resolve_range(t_range, span)
     t_imu = session.imu.t_us / 1e6 - t0 if has_imu else None
 
     overview = []

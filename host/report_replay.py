@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 
 from gaitnode.errors import GaitnodeError
 from gaitnode.host.replay_result import ReplayResultFile
+from gaitnode.host.report import resolve_range
 
 DPI = 100
 WIDTH_IN = 14.0
@@ -80,21 +81,6 @@ def _detail_window(span: tuple[float, float], hs: np.ndarray, zoom_s: float) -> 
         mid = float(hs[np.argmin(np.abs(hs - mid))])
     mid = min(max(mid, first + zoom_s / 2), last - zoom_s / 2)
     return mid - zoom_s / 2, mid + zoom_s / 2
-
-
-def _check_range(t_range, span: tuple[float, float]) -> tuple[float, float] | None:
-    if t_range is None:
-        return None
-    start = span[0] if t_range[0] is None else float(t_range[0])
-    end = span[1] if t_range[1] is None else float(t_range[1])
-    if not (np.isfinite(start) and np.isfinite(end)):
-        raise GaitnodeError(f"time range: start ({start:g} s) and end ({end:g} s) must be finite")
-    if start >= span[1] or end <= span[0]:
-        raise GaitnodeError(f"time range {start:g}-{end:g} s is outside the replayed part, which spans "
-                            f"{span[0]:g}-{span[1]:g} s from the session start")
-    if end <= start:
-        raise GaitnodeError(f"time range: start ({start:g} s) must be before end ({end:g} s)")
-    return start, end
 
 
 def _sources(result: ReplayResultFile) -> list[str]:
@@ -238,7 +224,7 @@ def plot_replay(result: ReplayResultFile, session, out_png, *, zoom_s: float = Z
     dt = 1.0 / session.meta.rate_hz
     ref_abs = np.asarray(session.heel_strikes(), dtype=np.float64)
     ref_abs = ref_abs[(ref_abs >= span_abs[0] - dt) & (ref_abs <= span_abs[1])]
-    detail = _check_range(t_range, span) or _detail_window(span, ref_abs - t0, zoom_s)
+    detail = resolve_range(t_range, span, "the replayed part, which spans") or _detail_window(span, ref_abs - t0, zoom_s)
 
     names = ["imu", "events", "timeline", "vo2", "summary"]
     heights = [PANEL_HEIGHT_IN[n] for n in names]
