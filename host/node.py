@@ -31,8 +31,9 @@ class Node:
     link: the framed Link. info: the node's INFO at connect time. twin: the TwinNode (twin only).
     """
 
-    def __init__(self, kind: str, port: str, link: Link, info: m.Info, twin=None, board=None):
+    def __init__(self, kind: str, port: str, link: Link, info: m.Info, twin=None, board=None, baud: int = 115200):
         self.kind = kind
+        self.baud = baud
         self.port = port
         self.link = link
         self.info = info
@@ -79,11 +80,9 @@ class Node:
     def reconnect(self, timeout: float = HELLO_TIMEOUT_S) -> m.Info:
         """Open the port again (after an unplug or a reset) and repeat HELLO; returns the new INFO."""
         self.link.close()
-        self.link = Link(self.port, self.link_baud)
+        self.link = Link(self.port, self.baud)
         self.info = self.link.hello(timeout)
         return self.info
-
-    link_baud = 115200
 
     def close(self) -> None:
         self.link.close()
@@ -125,8 +124,7 @@ def open_node(port: str | None = None, *, twin: bool = False, model_dir=None, bo
         except BaseException:
             t.stop()
             raise
-        node = Node("twin", t.port, link, info, twin=t, board=t.board)
-        return node
+        return Node("twin", t.port, link, info, twin=t, board=t.board)
     if model_dir is not None or live_session is not None:
         raise GaitnodeError("--model-dir and a live session apply to --twin only: a board runs the model it was "
                             "flashed with")
@@ -138,9 +136,7 @@ def open_node(port: str | None = None, *, twin: bool = False, model_dir=None, bo
     except BaseException:
         link.close()
         raise
-    node = Node("port", port, link, info, board=board_entry)
-    node.link_baud = baud
-    return node
+    return Node("port", port, link, info, board=board_entry, baud=baud)
 
 
 __all__ = ["Node", "open_node", "PortError", "HELLO_TIMEOUT_S"]
