@@ -39,6 +39,11 @@ class Received:
     host_s: float
 
 
+RESEND_QUIET_S = 0.3  # after a bad-frame NACK, this long without an answer: resend the request
+BAD_FRAME_REASONS = frozenset({m.NackReason.CRC, m.NackReason.COBS, m.NackReason.TOO_SHORT,
+                               m.NackReason.OVERSIZED})
+
+
 class PortError(GaitnodeError):
     """The serial port cannot be used: missing, busy, no permission, or it went away."""
 
@@ -194,12 +199,43 @@ class Link:
             else:
                 self._backlog.extendleft(reversed(others))
 
-    def request(self, msg, timeout: float = 2.0, keep: list | None = None):
-        """Send msg and wait for its ACK (returned) or NACK (NodeRejected)."""
-        seq = self.send(msg)
+    def request(self, msg, timeout: float = 2.0, keep: list | None = None, resends: int = 3):
+        """Send msg and wait for its ACK (returned) or NACK (NodeRejected).
+
+        A request damaged on the way is answered by a bad-frame NACK (CRC, COBS, ...) that cannot
+        name it; when one arrives and no answer follows within RESEND_QUIET_S, the request is sent
+        again (at most `resends` times). An answer to any of the copies counts.
+        """
         mtype = m.pack(msg)[0]
-        r = self.wait_for(lambda x: isinstance(x, (m.Ack, m.Nack)) and x.seq == seq and x.type == mtype,
-                          timeout, keep)
+        seqs = {self.send(msg)}
+        deadline = time.monotonic() + timeout
+        bad_at: float | None = None
+
+        def answer(x) -> bool:
+            return isinstance(x, (m.Ack, m.Nack)) and x.seq in seqs and x.type == mtype
+
+        def answer_or_bad_frame(x) -> bool:
+            return answer(x) or (isinstance(x, m.Nack) and x.reason in BAD_FRAME_REASONS)
+
+        while True:
+            now = time.monotonic()
+            wait = deadline - now if bad_at is None else min(deadline, bad_at + RESEND_QUIET_S) - now
+            try:
+                r = self.wait_for(answer_or_bad_frame, max(wait, 0.0), keep)
+            except PortError:
+                raise
+            except GaitnodeError:
+                if time.monotonic() >= deadline or bad_at is None or resends <= 0:
+                    raise
+                seqs.add(self.send(msg))  # the node never decoded it: send it again
+                resends -= 1
+                bad_at = None
+                continue
+            if answer(r.msg):
+                break
+            if keep is not None:
+                keep.append(r)
+            bad_at = time.monotonic()
         if isinstance(r.msg, m.Nack):
             raise NodeRejected(r.msg, type(msg).__name__)
         return r.msg

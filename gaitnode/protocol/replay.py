@@ -28,13 +28,11 @@ import numpy as np
 
 from gaitnode.errors import GaitnodeError
 from gaitnode.protocol import messages as m
-from gaitnode.protocol.link import Link, Received
+from gaitnode.protocol.link import BAD_FRAME_REASONS, Link, Received
 
 ACK_TIMEOUT_S = 5.0  # no ACK for this long while batches are in flight: the node is gone or stuck
 RESYNC_QUIET_S = 0.3  # after a bad-frame NACK, this long without progress: resend the oldest batch
 MAX_RESYNCS = 1000  # more rewinds than this in one replay: the link is unusable, give up
-BAD_FRAME_REASONS = frozenset({m.NackReason.CRC, m.NackReason.COBS, m.NackReason.TOO_SHORT,
-                               m.NackReason.OVERSIZED})
 
 
 class NodeReset(GaitnodeError):

@@ -162,3 +162,26 @@ def test_wait_for_keeps_the_frames_after_the_match(peer_factory):
         assert isinstance(link.wait_for(lambda x: isinstance(x, m.Ack), 1.0).msg, m.Ack)
         later = [r.msg for r in link.read(0.5)]
     assert later == [m.Log(m.LogLevel.INFO, "after the ACK")]
+
+
+def test_a_request_the_node_could_not_decode_is_sent_again(peer_factory):
+    from gaitnode.protocol.framing import FrameDecoder
+
+    dec, answers = FrameDecoder(), []
+
+    def node(data):
+        out = b""
+        for f in dec.feed(data):
+            if not answers:  # the first copy "arrived damaged": a bad-frame NACK that cannot name it
+                msg = m.Nack(seq=0, type=0, reason=m.NackReason.CRC)
+            else:
+                msg = m.Ack(seq=f.seq, type=f.type)
+            answers.append(msg)
+            t, p = m.pack(msg)
+            out += encode_frame(Frame(type=t, seq=len(answers) - 1, t_us=0, payload=p))
+        return out
+
+    peer = peer_factory(node)
+    with Link(peer.port) as link:
+        ack = link.request(m.ModeMsg(m.Mode.IDLE), timeout=3.0)
+    assert isinstance(ack, m.Ack) and ack.seq == 1 and len(answers) == 2
