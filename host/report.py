@@ -365,10 +365,15 @@ def plot_session(session: Session, out_png, *, t_range=None, zoom_s: float = ZOO
                                   loc="left", fontsize=9)
     fig.suptitle(_title(session), fontsize=11)
 
+    return SessionPlot(figure=fig, axes=axes, overview_s=overview_s, detail_s=detail_s, path=out,
+                       size_px=save_png(fig, out))
+
+
+def save_png(fig, out, dpi: int = DPI) -> tuple[int, int]:
+    """Write fig as a PNG; its size in pixels. GaitnodeError when the file cannot be written."""
     try:
-        fig.savefig(out, format="png", dpi=DPI)
+        fig.savefig(out, format="png", dpi=dpi)
     except OSError as e:
         raise GaitnodeError(f"cannot write {out}: {e.strerror or e}") from None
-    w, h = fig.get_size_inches() * DPI
-    return SessionPlot(figure=fig, axes=axes, overview_s=overview_s, detail_s=detail_s, path=out,
-                       size_px=(int(round(w)), int(round(h))))
+    w, h = fig.get_size_inches() * dpi
+    return int(round(w)), int(round(h))

@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 
 from gaitnode.errors import GaitnodeError
 from gaitnode.host.replay_result import ReplayResultFile
-from gaitnode.host.report import resolve_range
+from gaitnode.host.report import resolve_range, save_png
 
 DPI = 100
 WIDTH_IN = 14.0
@@ -253,10 +253,5 @@ def plot_replay(result: ReplayResultFile, session, out_png, *, zoom_s: float = Z
     box.text(0.0, 1.0, "\n".join(result.summary.lines()), transform=box.transAxes, ha="left", va="top",
              family="monospace", fontsize=7.5, bbox=dict(boxstyle="round", facecolor="#f7f7f7", edgecolor="0.7"))
     fig.suptitle(_title(result), fontsize=11)
-    try:
-        fig.savefig(out, format="png", dpi=DPI)
-    except OSError as e:
-        raise GaitnodeError(f"cannot write {out}: {e.strerror or e}") from None
-    w, h = fig.get_size_inches() * DPI
     return ReplayPlot(figure=fig, axes=axes, detail_s=detail, span_s=span, path=out,
-                      size_px=(int(round(w)), int(round(h))))
+                      size_px=save_png(fig, out, DPI))

@@ -30,7 +30,7 @@ from gaitnode.errors import GaitnodeError
 from gaitnode.protocol import messages as m
 from gaitnode.protocol.link import BAD_FRAME_REASONS, Link, Received
 
-ACK_TIMEOUT_S = 5.0  # no ACK for this long while batches are in flight: the node is gone or stuck
+ACK_TIMEOUT_S = 5.0  # no sample accepted for this long while the host waits on the node: gone or stuck
 RESYNC_QUIET_S = 0.3  # after a bad-frame NACK, this long without progress: resend the oldest batch
 MAX_RESYNCS = 1000  # more rewinds than this in one replay: the link is unusable, give up
 
@@ -109,6 +109,7 @@ def replay_counts(link: Link, raw: np.ndarray, *, batch: int | None = None, spee
         if should_stop is not None and i < n and should_stop():
             res.stopped_early = True
             n = i  # send nothing more; wait for what is in flight
+        paced = False  # the send loop waits for the pace, not for the node
         while i < n:
             b = min(batch, n - i)
             if b > credits - unacked_after:
@@ -121,10 +122,13 @@ def replay_counts(link: Link, raw: np.ndarray, *, batch: int | None = None, spee
             if speed is not None:
                 due = t0 + (i / rate_hz) / speed
                 if due > time.monotonic():
+                    paced = True
                     break
             seq = link.send(m.Samples(first_index=i, raw=raw[i:i + b]))
-            if b and np.isnan(res.send_host_s[i]):  # resends keep the first send time
-                res.send_host_s[i:i + b] = time.monotonic()
+            if b:
+                last_progress = time.monotonic()  # the node has ACK_TIMEOUT_S to take this batch
+                if np.isnan(res.send_host_s[i]):  # resends keep the first send time
+                    res.send_host_s[i:i + b] = time.monotonic()
             in_flight.append((seq, i, b))
             unacked_after += b
             i += b
@@ -138,10 +142,12 @@ def replay_counts(link: Link, raw: np.ndarray, *, batch: int | None = None, spee
                     continue
                 if not in_flight or in_flight[0][0] != msg.seq:
                     raise GaitnodeError(f"replay: ACK for SAMPLES seq {msg.seq} out of order")
-                unacked_after -= in_flight.popleft()[2]
+                accepted = in_flight.popleft()[2]
+                unacked_after -= accepted
                 credits = int(msg.credits)
-                last_progress = time.monotonic()
-                bad_since_progress = False
+                if accepted:  # an empty batch's ACK only brings credits: a node that never drains
+                    last_progress = time.monotonic()  # its ring must still time out below
+                    bad_since_progress = False
             elif isinstance(msg, m.Nack) and msg.reason in BAD_FRAME_REASONS:
                 res.rejected_frames += 1  # one of our frames arrived damaged; SEQUENCE or quiet follows
                 bad_since_progress = True
@@ -167,9 +173,10 @@ def replay_counts(link: Link, raw: np.ndarray, *, batch: int | None = None, spee
             rewind(in_flight[0][1])
             bad_since_progress = False
             last_progress = time.monotonic()
-        elif in_flight and quiet > ACK_TIMEOUT_S:
-            raise GaitnodeError(f"replay: no ACK from the node for {ACK_TIMEOUT_S:g} s ({len(in_flight)} batches "
-                                "in flight)")
+        elif (in_flight or (i < n and not paced)) and quiet > ACK_TIMEOUT_S:
+            raise GaitnodeError(f"replay: the node accepted no samples for {ACK_TIMEOUT_S:g} s ({i} of {len(raw)} "
+                                f"sent, {len(in_flight)} batches unanswered): it is gone, stuck, or its ring "
+                                "does not drain")
     keep: list[Received] = []
     link.request(m.ModeMsg(m.Mode.IDLE), timeout=ACK_TIMEOUT_S, keep=keep)
     for r in keep:

@@ -138,3 +138,39 @@ def test_stale_credits_with_nothing_in_flight_do_not_stall_the_replay():
     os.close(slave)
     assert "res" in out, "replay_counts stalled with stale credits and nothing in flight"
     assert out["res"].n_samples == 1000 and sum(sizes) == 1000 and min(sizes) < 26
+
+
+def test_a_node_whose_ring_never_drains_fails_the_replay(monkeypatch):
+    """Every SAMPLES ACK says: no room. The host asks again with empty batches, but no sample is ever
+    accepted: the replay must fail with a clear message, not spin forever."""
+    import os
+    import tty
+
+    from gaitnode.protocol import replay as replay_module
+    from gaitnode.protocol.framing import Frame, FrameDecoder, encode_frame
+
+    master, slave = os.openpty()
+    tty.setraw(slave)
+
+    def full_node():
+        decoder, seq = FrameDecoder(), 0
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                return
+            for f in decoder.feed(data):
+                t, p = m.pack(m.Ack(f.seq, f.type, 0 if f.type == m.MsgType.SAMPLES else 256, 0))
+                os.write(master, encode_frame(Frame(t, seq, 0, p)))
+                seq += 1
+
+    threading.Thread(target=full_node, daemon=True).start()
+    monkeypatch.setattr(replay_module, "ACK_TIMEOUT_S", 0.5)
+    link = Link(os.ttyname(slave))
+    try:
+        with pytest.raises(GaitnodeError, match="accepted no samples for 0.5 s .* ring does not drain"):
+            replay_counts(link, np.zeros((1000, 9), np.int16))
+    finally:
+        link.close()
+        os.close(master)
+        os.close(slave)

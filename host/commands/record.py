@@ -11,15 +11,14 @@ file holding everything but the last half second or so.
 from __future__ import annotations
 
 import os
-import signal
 import sys
-import threading
 import time
 from pathlib import Path
 
 import typer
 
 from gaitnode.errors import GaitnodeError, refuse_existing
+from gaitnode.host.stop_signals import StopSignals
 
 SEXES = ("male", "female")
 PLACEMENTS = ("shank", "foot")  # what the node's CONFIG can say
@@ -49,27 +48,6 @@ def _node_config(info, sex, placement, side, age, height_m, mass_kg):
         placement=m.Placement[placement.upper()] if placement else info.placement,
         side=m.Side[side.upper()] if side else info.side,
         age_years=age or 0.0, height_m=height_m or 0.0, mass_kg=mass_kg or 0.0)
-
-
-class _StopSignals:
-    """SIGINT and SIGTERM set `.name` instead of interrupting: the loop then ends the file cleanly."""
-
-    def __init__(self):
-        self.name: str | None = None
-        self._old = {}
-
-    def __enter__(self) -> "_StopSignals":
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._old[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def _handle(self, signum, frame) -> None:
-        self.name = signal.Signals(signum).name
-
-    def __exit__(self, *exc) -> None:
-        for sig, old in self._old.items():
-            signal.signal(sig, old)
 
 
 class _Status:
@@ -191,7 +169,7 @@ def _record(node, out: Path, subject, placement, side, imu_source, seconds, forc
 
     rec = Recorder(out, node.info, subject=subject, placement=placement, side=side, imu_source=imu_source,
                    overwrite=force)
-    with _StopSignals() as stop:  # from here on a Ctrl-C ends the file cleanly
+    with StopSignals() as stop:  # from here on a Ctrl-C ends the file cleanly
         try:
             node.link.request(m.ModeMsg(m.Mode.LIVE), keep=[])  # frames before the ACK are an earlier stream's
         except BaseException:

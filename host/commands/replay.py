@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 import time
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import typer
 
 from gaitnode.errors import GaitnodeError, refuse_existing
+from gaitnode.host.stop_signals import StopSignals
 
 TEXT_PERIOD_S = 1.0  # without a terminal: one readout line per second of wall time
 VIEW_PERIOD_S = 0.1  # in a terminal: redraw the panel this often
@@ -75,31 +75,6 @@ class _Readout:
             self._live = None
 
 
-class _StopOnCtrlC:
-    """Ctrl-C asks the replay to stop (it then drains the node and keeps what it produced); a second
-    Ctrl-C interrupts at once."""
-
-    def __init__(self):
-        self.requested = False
-        self._previous = None
-
-    def _handler(self, signum, frame):
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def __enter__(self) -> "_StopOnCtrlC":
-        try:
-            self._previous = signal.signal(signal.SIGINT, self._handler)
-        except ValueError:  # not the main thread: Ctrl-C cannot be caught here
-            self._previous = None
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-
-
 def replay(
     session: Path = typer.Argument(..., help="Session file (.gns) whose IMU samples are replayed.",
                                    show_default=False),
@@ -154,7 +129,7 @@ def replay(
     typer.echo(f"replaying {session} ({data}, {s.duration_s:.1f} s{part}) through "
                f"{'a twin' if twin else port}{'' if speed is None else f' at {speed:g}x real time'}"
                f"{', until Ctrl-C' if loop else ''}")
-    with open_node(port, twin=twin, model_dir=model_dir, board=board) as node, _StopOnCtrlC() as ctrl_c:
+    with open_node(port, twin=twin, model_dir=model_dir, board=board) as node, StopSignals() as ctrl_c:
         readout = _Readout(node, f"replay of {session_name(s, session)}, {data}", enabled=live)
 
         def should_stop() -> bool:

@@ -38,9 +38,9 @@ def _ctrl_c_when(condition, timeout_s: float = 60.0) -> threading.Thread:
 
 def _replay_handler_installed() -> bool:
     """The replay's own Ctrl-C handler is in place (a test worker may start with another handler)."""
-    from gaitnode.host.commands.replay import _StopOnCtrlC
+    from gaitnode.host.stop_signals import StopSignals
 
-    return isinstance(getattr(signal.getsignal(signal.SIGINT), "__self__", None), _StopOnCtrlC)
+    return isinstance(getattr(signal.getsignal(signal.SIGINT), "__self__", None), StopSignals)
 
 
 def test_replay_through_a_twin_scores_writes_and_reports(walk_file, twin_model_dir, tmp_path, capsys):
