@@ -113,17 +113,23 @@ def _with_model(target: DutTarget) -> DutTarget:
 
 
 def pytest_generate_tests(metafunc):
-    """session_case: every session to replay; vo2_case: those whose thresholds check VO2."""
+    """session_case: every session to replay; vo2_case: (session, VO2 estimator) for every estimator
+    a session's thresholds check. The ACSM equations run on every node; the CNN-LSTM estimator needs a
+    VO2 model on the node (needs_vo2)."""
     for name in ("session_case", "vo2_case"):
         if name not in metafunc.fixturenames:
             continue
         try:
             cases = session_cases(metafunc.config.getoption("--sessions"))
-            if name == "vo2_case":
-                cases = [c for c in cases if c.thresholds().vo2_mape_max is not None]
+            if name == "session_case":
+                metafunc.parametrize(name, cases, ids=[c.id for c in cases])
+                continue
+            params = [pytest.param((c, est), id=f"{c.id}-{est}",
+                                   marks=[pytest.mark.needs_vo2] if est == "cnn_lstm" else [])
+                      for c in cases for est, limit in c.thresholds().vo2_mape_max.items() if limit is not None]
         except GaitnodeError as e:
             raise pytest.UsageError(str(e)) from None
-        metafunc.parametrize(name, cases, ids=[c.id for c in cases])
+        metafunc.parametrize(name, params)
 
 
 @pytest.hookimpl(trylast=True)  # after -k/-m deselection: ask the node only when such a test is left

@@ -37,7 +37,11 @@ def test_a_missing_file_gives_the_defaults_and_a_partial_one_fills_in(tmp_path):
     p.write_text(json.dumps({"f1_min": {"nn": 0.5}, "vo2_mape_max": None}))
     th = load_thresholds(p)
     assert th.f1_min == {"nn": 0.5, "classical": DEFAULT.f1_min["classical"]}
-    assert th.vo2_mape_max is None and th.tolerance_s == DEFAULT.tolerance_s
+    assert th.vo2_mape_max == {"acsm": None, "cnn_lstm": None} and th.tolerance_s == DEFAULT.tolerance_s
+    p.write_text(json.dumps({"vo2_mape_max": {"cnn_lstm": 9.5, "acsm": None}}))
+    assert load_thresholds(p).vo2_mape_max == {"acsm": None, "cnn_lstm": 9.5}
+    p.write_text(json.dumps({"vo2_mape_max": {"cnn_lstm": 9.5}}))
+    assert load_thresholds(p).vo2_mape_max == {"acsm": DEFAULT.vo2_mape_max["acsm"], "cnn_lstm": 9.5}
 
 
 @pytest.mark.parametrize("text, message", [
@@ -45,6 +49,9 @@ def test_a_missing_file_gives_the_defaults_and_a_partial_one_fills_in(tmp_path):
     ('{"f1_min": {"nn": 1.5}}', "f1_min.nn: 1.5 is greater than the maximum of 1"),
     ('{"f1_min": {"lstm": 0.5}}', "f1_min: Additional properties"),
     ('{"tolerance_s": "50 ms"}', "tolerance_s: '50 ms' is not of type"),
+    ('{"vo2_mape_max": 15}', "vo2_mape_max: 15 is not of type"),
+    ('{"vo2_mape_max": {"lstm": 15}}', "vo2_mape_max: Additional properties"),
+    ('{"vo2_mape_max": {"acsm": 0}}', "vo2_mape_max.acsm: 0 is less than or equal to the minimum of 0"),
     ('[1, 2]', "the file: [1, 2] is not of type 'object'"),
 ])
 def test_a_bad_thresholds_file_is_named_with_the_field(tmp_path, text, message):

@@ -2,14 +2,16 @@
 
 Every `<stem>.gns` may have a `<stem>.json` beside it:
 
-    {"f1_min": {"nn": 0.85, "classical": 0.9}, "vo2_mape_max": 15.0, "tolerance_s": 0.05,
-     "note": "why these numbers"}
+    {"f1_min": {"nn": 0.85, "classical": 0.9}, "vo2_mape_max": {"acsm": 30.0, "cnn_lstm": 15.0},
+     "tolerance_s": 0.05, "note": "why these numbers"}
 
 f1_min: the least heel-strike F1 per detector (matching within ±tolerance_s of the reference);
-"nn" applies only to a node that runs a heel-strike model. vo2_mape_max: the largest mean absolute
-percentage error (%) of the node's VO2 estimates, checked once the node sends them (null: the
-session has no VO2 reference, VO2 is not checked on it). A session
-without a thresholds file gets DEFAULT; a file may give only some fields, the rest are DEFAULT's.
+"nn" applies only to a node that runs a heel-strike model. vo2_mape_max: per VO2 estimator of the
+node ("acsm": the ACSM equations every node runs once CONFIG gives the subject's height;
+"cnn_lstm": the VO2 model, on nodes that carry one), the largest mean absolute percentage error (%)
+of its estimates against the session's VO2 reference; null for an estimator (or for the whole
+field): not checked on this session, e.g. no VO2 reference. A session without a thresholds file
+gets DEFAULT; a file may give only some fields, the rest are DEFAULT's.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from gaitnode.errors import GaitnodeError
 
 COMMITTED_DIR = Path(__file__).resolve().parent / "sessions"
 DETECTORS = ("nn", "classical")
+VO2_ESTIMATORS = ("acsm", "cnn_lstm")
 
 SCHEMA = {
     "type": "object",
@@ -31,7 +34,9 @@ SCHEMA = {
     "properties": {
         "f1_min": {"type": "object", "additionalProperties": False,
                    "properties": {d: {"type": "number", "minimum": 0, "maximum": 1} for d in DETECTORS}},
-        "vo2_mape_max": {"type": ["number", "null"], "exclusiveMinimum": 0},
+        "vo2_mape_max": {"type": ["object", "null"], "additionalProperties": False,
+                         "properties": {e: {"type": ["number", "null"], "exclusiveMinimum": 0}
+                                        for e in VO2_ESTIMATORS}},
         "tolerance_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 0.5},
         "note": {"type": "string"},
     },
@@ -41,7 +46,7 @@ SCHEMA = {
 @dataclass(frozen=True)
 class Thresholds:
     f1_min: dict[str, float] = field(default_factory=lambda: {"nn": 0.8, "classical": 0.8})
-    vo2_mape_max: float | None = 15.0
+    vo2_mape_max: dict[str, float | None] = field(default_factory=lambda: {"acsm": 30.0, "cnn_lstm": 15.0})
     tolerance_s: float = 0.05
     note: str = "defaults (no thresholds file beside the session)"
 
@@ -66,13 +71,18 @@ def load_thresholds(path: Path) -> Thresholds:
         where = ".".join(map(str, error.absolute_path)) or "the file"
         raise GaitnodeError(f"{path}: {where}: {error.message}")
     return Thresholds(f1_min={**DEFAULT.f1_min, **data.get("f1_min", {})},
-                      vo2_mape_max=_number(data.get("vo2_mape_max", DEFAULT.vo2_mape_max)),
+                      vo2_mape_max=_vo2_limits(data),
                       tolerance_s=float(data.get("tolerance_s", DEFAULT.tolerance_s)),
                       note=str(data.get("note", "")))
 
 
-def _number(v) -> float | None:
-    return None if v is None else float(v)
+def _vo2_limits(data: dict) -> dict[str, float | None]:
+    """Per estimator: the file's value, DEFAULT's for an estimator it leaves out; all None for null."""
+    if "vo2_mape_max" in data and data["vo2_mape_max"] is None:
+        return {e: None for e in VO2_ESTIMATORS}
+    given = data.get("vo2_mape_max", {})
+    return {e: (None if given[e] is None else float(given[e])) if e in given else DEFAULT.vo2_mape_max[e]
+            for e in VO2_ESTIMATORS}
 
 
 @dataclass(frozen=True)

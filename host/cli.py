@@ -22,6 +22,9 @@ COMMAND_MODULES = (
     "report",  # report
     "models",  # the train / quantize / evaluate groups
     "heel_strike",  # train|quantize|evaluate heel-strike
+    "vo2",  # train|quantize|evaluate vo2 (CNN-LSTM from the IMU, transfer learning)
+    "vo2_hr",  # train|evaluate vo2-hr (neural-Kalman VO2 from heart rate)
+    "hr_dynamics",  # train|evaluate hr-dynamics (neural ODE / neural Kalman heart rate)
     "boards",  # boards list|validate|header|check
     "twin",  # twin
     "ports",  # ports

@@ -38,8 +38,11 @@ MODE_NAMES = {int(m.Mode.IDLE): "idle", int(m.Mode.LIVE): "live", int(m.Mode.REP
 ESTIMATOR_NAMES = {int(m.Estimator.HS_INTERVALS): "heel-strike intervals", int(m.Estimator.ACSM): "ACSM equations",
                    int(m.Estimator.CNN_LSTM): "CNN-LSTM"}
 RATE_WINDOW_S = 2.0      # samples/s is averaged over this much host time
+# The order VO2 readouts are shown in: the learned estimator first, the equations beside it.
+VO2_ESTIMATOR_ORDER = (int(m.Estimator.CNN_LSTM), int(m.Estimator.ACSM))
 VO2_TREND_S = 30.0       # the VO2 trend is the slope over this much stream time
 VO2_TREND_MIN_SPAN_S = 5.0  # fewer seconds of VO2 than this: no trend yet
+VO2_KINDS = (int(m.EstimateKind.VO2_ML_MIN), int(m.EstimateKind.VO2_ML_KG_MIN))
 # Host-side fallback for cadence: the same rules as the device's estimator (gn_cadence.h).
 MIN_STRIDE_S, MAX_STRIDE_S, FALLBACK_STRIDES = 0.4, 2.5, 5
 # A heel strike or estimate this far before the stream's latest sample belongs to a new stream
@@ -153,7 +156,8 @@ class LiveSnapshot:
     cadence (steps/min), stride_time (s): the device's ESTIMATE frames when any came in this
         stream (how = "device: <estimator>"), else from the heel-strike intervals in the history
         (how = "host: <source> heel-strike intervals"), else None.
-    vo2: the device's VO2 estimates, None when the node sent none; vo2_note then says why.
+    vo2: the device's VO2 estimates, one Vo2Readout per estimator (CNN-LSTM first, then ACSM, then
+        any other), empty when the node sent none; vo2_note then says why.
     heart_rate: the device's heart-rate estimate (bpm), None when it sends none.
     extra_lines: gait phase / activity readouts; empty until the protocol carries them
         (LiveState.EXTRA_HANDLERS is where such messages plug in).
@@ -183,7 +187,7 @@ class LiveSnapshot:
     heel_strikes_total: dict[str, int]
     cadence: Readout | None
     stride_time: Readout | None
-    vo2: Vo2Readout | None
+    vo2: tuple[Vo2Readout, ...]
     vo2_note: str
     heart_rate: Readout | None
     extra_lines: tuple[str, ...]
@@ -214,7 +218,9 @@ class _Stream:
         self.next_sample: int | None = None     # index the next SAMPLES frame should start at
         self.hs = {name: deque(maxlen=cap) for name in SOURCE_NAMES.values()}
         self.estimates: dict[int, tuple[float, int, float]] = {}  # kind -> (value, estimator, stream_s)
-        self.vo2 = {int(m.EstimateKind.VO2_ML_MIN): deque(), int(m.EstimateKind.VO2_ML_KG_MIN): deque()}
+        # (kind, estimator) -> latest VO2 value and the recent (stream_s, value) points for the trend
+        self.vo2_latest: dict[tuple[int, int], float] = {}
+        self.vo2: dict[tuple[int, int], deque] = {}
         self.telemetry_points: deque[tuple[float, int]] = deque(maxlen=2)  # (host_s, samples_processed)
         self.rate_window: deque[tuple[float, int]] = deque()  # (host_s, samples) of recent SAMPLES frames
         self.first_samples: tuple[float, int] | None = None  # the stream's first SAMPLES frame
@@ -354,8 +360,10 @@ class LiveState:
         t = msg.sample_index / self.rate_hz
         s.estimates[int(msg.kind)] = (float(msg.value), int(msg.estimator), t)
         self._clock(r.frame)
-        if int(msg.kind) in s.vo2:
-            d = s.vo2[int(msg.kind)]
+        if int(msg.kind) in VO2_KINDS:
+            key = (int(msg.kind), int(msg.estimator))
+            s.vo2_latest[key] = float(msg.value)
+            d = s.vo2.setdefault(key, deque())
             d.append((t, float(msg.value)))
             while d and d[0][0] < t - VO2_TREND_S:
                 d.popleft()
@@ -476,18 +484,19 @@ class LiveState:
                 return Readout(120.0 / st, how, times[-1]), Readout(st, how, times[-1])
         return None, None
 
-    def _vo2(self, s: _Stream) -> tuple[Vo2Readout | None, str]:
-        ml = s.estimates.get(int(m.EstimateKind.VO2_ML_MIN))
-        kg = s.estimates.get(int(m.EstimateKind.VO2_ML_KG_MIN))
-        if ml is None and kg is None:
+    def _vo2(self, s: _Stream) -> tuple[tuple[Vo2Readout, ...], str]:
+        estimators = {e for _, e in s.vo2_latest}
+        if not estimators:
             note = "no VO2 estimator on this node" if s.estimates else "no estimates from the node yet"
-            return None, note
-        est = ml if ml is not None else kg
-        return Vo2Readout(
-            ml_min=None if ml is None else ml[0], ml_kg_min=None if kg is None else kg[0],
-            trend_ml_min_per_min=_slope_per_min(s.vo2[int(m.EstimateKind.VO2_ML_MIN)]),
-            trend_ml_kg_min_per_min=_slope_per_min(s.vo2[int(m.EstimateKind.VO2_ML_KG_MIN)]),
-            estimator=ESTIMATOR_NAMES.get(est[1], str(est[1]))), ""
+            return (), note
+        order = sorted(estimators, key=lambda e: (VO2_ESTIMATOR_ORDER.index(e) if e in VO2_ESTIMATOR_ORDER
+                                                   else len(VO2_ESTIMATOR_ORDER), e))
+        ml, kg = int(m.EstimateKind.VO2_ML_MIN), int(m.EstimateKind.VO2_ML_KG_MIN)
+        return tuple(Vo2Readout(
+            ml_min=s.vo2_latest.get((ml, e)), ml_kg_min=s.vo2_latest.get((kg, e)),
+            trend_ml_min_per_min=_slope_per_min(s.vo2.get((ml, e), ())),
+            trend_ml_kg_min_per_min=_slope_per_min(s.vo2.get((kg, e), ())),
+            estimator=ESTIMATOR_NAMES.get(e, str(e))) for e in order), ""
 
     def _device_telemetry(self, s: _Stream) -> DeviceTelemetry | None:
         t = self._telemetry

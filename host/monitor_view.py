@@ -56,16 +56,19 @@ def gait_text(snap: LiveSnapshot) -> str:
 
 
 def vo2_text(snap: LiveSnapshot) -> str:
-    """VO2 values and trends, or the note saying why there are none (without the "VO2" label)."""
-    v = snap.vo2
-    if v is None:
+    """VO2 values and trends per estimator ("; " between them), or the note saying why there are
+    none (without the "VO2" label)."""
+    if not snap.vo2:
         return snap.vo2_note
-    parts = []
-    if v.ml_min is not None:
-        parts.append(f"{v.ml_min:.0f} ml/min (trend {_num(v.trend_ml_min_per_min, '+.0f', ' ml/min per min')})")
-    if v.ml_kg_min is not None:
-        parts.append(f"{v.ml_kg_min:.1f} ml/kg/min (trend {_num(v.trend_ml_kg_min_per_min, '+.1f', ' per min')})")
-    return f"{', '.join(parts)} (device: {v.estimator})"
+    out = []
+    for v in snap.vo2:
+        parts = []
+        if v.ml_min is not None:
+            parts.append(f"{v.ml_min:.0f} ml/min (trend {_num(v.trend_ml_min_per_min, '+.0f', ' ml/min per min')})")
+        if v.ml_kg_min is not None:
+            parts.append(f"{v.ml_kg_min:.1f} ml/kg/min (trend {_num(v.trend_ml_kg_min_per_min, '+.1f', ' per min')})")
+        out.append(f"{', '.join(parts)} (device: {v.estimator})")
+    return "; ".join(out)
 
 
 def _models_text(snap: LiveSnapshot, unit: str) -> str:

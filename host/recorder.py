@@ -18,8 +18,9 @@ What lands in the session:
   reading); `meta.has_mag` is False when no sample had one.
 * The node's own outputs as series (they are what the device computed, not reference events):
   `device_hs_nn`, `device_hs_classical` (t = event time, value = confidence), `device_cadence`
-  (steps/min), `device_stride_time` (s), `device_vo2` (ml/min), `device_vo2_kg` (ml/kg/min),
-  `device_hr` (bpm).
+  (steps/min), `device_stride_time` (s), `device_hr` (bpm), and VO2 per estimator (a node may run
+  several): `device_vo2_<estimator>` (ml/min) and `device_vo2_kg_<estimator>` (ml/kg/min), e.g.
+  `device_vo2_acsm`, `device_vo2_cnn_lstm`.
 * meta.extra: the node's INFO, its last TELEMETRY (dropped samples, rx errors), its LOG lines
   (the last LOG_KEEP), and the recorder's own counts (gaps, missing samples).
 """
@@ -48,14 +49,26 @@ HS_SERIES = {m.Source.NN: "device_hs_nn", m.Source.CLASSICAL: "device_hs_classic
 ESTIMATE_SERIES = {
     m.EstimateKind.CADENCE: "device_cadence",  # steps/min
     m.EstimateKind.STRIDE_TIME: "device_stride_time",  # s
-    m.EstimateKind.VO2_ML_MIN: "device_vo2",  # ml/min
-    m.EstimateKind.VO2_ML_KG_MIN: "device_vo2_kg",  # ml/kg/min
+    m.EstimateKind.VO2_ML_MIN: "device_vo2",  # ml/min, + "_<estimator>"
+    m.EstimateKind.VO2_ML_KG_MIN: "device_vo2_kg",  # ml/kg/min, + "_<estimator>"
     m.EstimateKind.HEART_RATE: "device_hr",  # bpm
 }
+PER_ESTIMATOR_KINDS = (m.EstimateKind.VO2_ML_MIN, m.EstimateKind.VO2_ML_KG_MIN)
 DEVICE_SERIES_UNITS = {
     "device_hs_nn": "confidence", "device_hs_classical": "confidence", "device_cadence": "steps/min",
-    "device_stride_time": "s", "device_vo2": "ml/min", "device_vo2_kg": "ml/kg/min", "device_hr": "bpm",
+    "device_stride_time": "s", "device_hr": "bpm",
+    **{f"device_vo2_{e.name.lower()}": "ml/min" for e in m.Estimator if e != m.Estimator.HS_INTERVALS},
+    **{f"device_vo2_kg_{e.name.lower()}": "ml/kg/min" for e in m.Estimator if e != m.Estimator.HS_INTERVALS},
 }
+
+
+def estimate_series_name(kind: int, estimator: int) -> str | None:
+    """The session series a device ESTIMATE lands in (None for a kind the recorder does not know)."""
+    base = ESTIMATE_SERIES.get(kind)
+    if base is None or kind not in PER_ESTIMATOR_KINDS:
+        return base
+    est = m.Estimator(estimator).name.lower() if estimator in set(m.Estimator) else str(int(estimator))
+    return f"{base}_{est}"
 PLACEMENT_NAMES = {m.Placement.SHANK: "shank", m.Placement.FOOT: "foot"}
 SIDE_NAMES = {m.Side.LEFT: "left", m.Side.RIGHT: "right"}
 
@@ -162,7 +175,7 @@ class Recorder:
                                                 msg.confidence):
                 self.heel_strikes_[name] += 1
         elif isinstance(msg, m.Estimate):
-            name = ESTIMATE_SERIES.get(msg.kind)
+            name = estimate_series_name(msg.kind, msg.estimator)
             if name is not None and self._point(name, msg.sample_index / self.rate_hz, msg.value):
                 self.estimates_[name] = self.estimates_.get(name, 0) + 1
                 self._estimators[name] = m.Estimator(msg.estimator).name.lower()

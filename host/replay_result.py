@@ -1,6 +1,6 @@
 """The replay result file: what `gaitnode replay` found, as JSON that `gaitnode report` plots.
 
-    {"format": "gaitnode-replay-result", "version": 1,
+    {"format": "gaitnode-replay-result", "version": 2,
      "session": {"path": "walk.gns", "given": "data/walk.gns", "sha256": "..."},
      "synthetic": true, "complete": true, "note": "",
      "node": {INFO fields; model sha256 as hex}, "speed": 10.0 (null: max speed),
@@ -31,7 +31,8 @@ from gaitnode.host.replay_run import DeviceHeelStrike, ReplayOutcome, ReplaySumm
 from gaitnode.protocol import messages as m
 
 FORMAT = "gaitnode-replay-result"
-VERSION = 1
+VERSION = 2
+READABLE_VERSIONS = (1, 2)  # version 1 stored one VO2 score instead of one per estimator
 SUFFIX = ".result.json"
 
 
@@ -185,9 +186,9 @@ def read_result(path) -> ReplayResultFile:
                             f"column {e.colno})") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise GaitnodeError(f"{path}: not a replay result (no \"format\": \"{FORMAT}\")")
-    if doc.get("version") != VERSION:
+    if doc.get("version") not in READABLE_VERSIONS:
         raise GaitnodeError(f"{path}: replay result version {doc.get('version')!r}; this gaitnode reads "
-                            f"version {VERSION}")
+                            f"versions {', '.join(map(str, READABLE_VERSIONS))}")
     sess = doc.get("session")
     if not isinstance(sess, dict) or not isinstance(sess.get("path"), str) or not sess["path"]:
         raise GaitnodeError(f"{path}: the replay result names no session file (\"session\": {{\"path\": ...}})")

@@ -32,7 +32,10 @@ if TYPE_CHECKING:
     from gaitnode.protocol.replay import ReplayResult
 
 SOURCES = {"nn": m.Source.NN, "classical": m.Source.CLASSICAL}
-VO2_REFERENCES = ("vo2", "vo2_true")  # measured first, the simulator's noise-free series otherwise
+# The simulator's noise-free VO2 first; else the measured (breath-by-breath) series, averaged over
+# VO2_MEASURED_MEAN_S around each estimate (one breath's VO2 scatters by ~10 %, Lamarra et al. 1987).
+VO2_REFERENCES = ("vo2_true", "vo2")
+VO2_MEASURED_MEAN_S = 30.0
 _SEX = {"male": m.Sex.MALE, "female": m.Sex.FEMALE}
 _RATE_TOLERANCE_HZ = 1e-6
 
@@ -66,12 +69,14 @@ class DetectorScore:
 
 @dataclass
 class Vo2Score:
-    """The node's VO2 estimates (EstimateKind.VO2_ML_MIN) vs the session's VO2 series.
+    """One of the node's VO2 estimators vs the session's VO2 series.
 
-    n: estimates compared (inside the reference's time span). mae_ml_min, mape_pct: mean absolute
-    error and mean absolute percentage error (None when nothing could be compared). estimator: the
-    node's estimator name (the most frequent one when it sends several). reference: the series used
-    ("vo2" or "vo2_true"), None when the session has none. n_sent: estimates the node sent.
+    estimator: the node's estimator name ("acsm", "cnn_lstm"). n: estimates compared (inside the
+    reference's time span). mae_ml_min, mape_pct: mean absolute error (ml/min) and mean absolute
+    percentage error (None when nothing could be compared). reference: the series used ("vo2_true",
+    or "vo2" averaged over VO2_MEASURED_MEAN_S), None when the session has none. n_sent: VO2
+    estimates this estimator sent. Estimates in ml/min are scored; a node without the subject's mass
+    sends ml/kg/min only, scored after multiplying by the session's subject mass.
     """
 
     n: int
@@ -101,7 +106,7 @@ class ReplaySummary:
     wall_s: float
     speed_x: float
     detectors: dict[str, DetectorScore]
-    vo2: Vo2Score | None
+    vo2: dict[str, Vo2Score]
     lost_frames: int
     bad_frames: int
     rejected_frames: int
@@ -142,13 +147,13 @@ class ReplaySummary:
                 line += (f", latency median {lat['median']:.0f} ms p95 {lat['p95']:.0f} ms max {lat['max']:.0f} ms"
                          f" ({speed})")
             out.append(f"{line} [{self._data()}]")
-        v = self.vo2
-        if v is None:
+        if not self.vo2:
             out.append("VO2: the node sent no VO2 estimates")
-        elif v.reference is None or v.n == 0:
-            why = "the session has no VO2 reference" if v.reference is None else "none inside the reference's span"
-            out.append(f"VO2 ({v.estimator}): {v.n_sent} estimates from the node, {why}")
-        else:
+        for v in self.vo2.values():
+            if v.reference is None or v.n == 0:
+                why = "the session has no VO2 reference" if v.reference is None else "none inside the reference's span"
+                out.append(f"VO2 ({v.estimator}): {v.n_sent} estimates from the node, {why}")
+                continue
             mape = "n/a" if v.mape_pct is None else f"{v.mape_pct:.1f} %"
             out.append(f"VO2 ({v.estimator} vs {v.reference}): {v.n} estimates, MAE {v.mae_ml_min:.0f} ml/min, "
                        f"MAPE {mape} [{self._data()}]")
@@ -173,7 +178,10 @@ class ReplaySummary:
     def from_dict(cls, d: dict) -> "ReplaySummary":
         d = dict(d)
         d["detectors"] = {k: DetectorScore(**v) for k, v in d["detectors"].items()}
-        d["vo2"] = Vo2Score(**d["vo2"]) if d.get("vo2") is not None else None
+        vo2 = d.get("vo2") or {}
+        if "estimator" in vo2:  # version 1 files stored a single score
+            vo2 = {vo2["estimator"]: vo2}
+        d["vo2"] = {k: Vo2Score(**v) for k, v in vo2.items()}
         return cls(**d)
 
 
@@ -325,29 +333,57 @@ def score_detectors(session, result, *, n_sent: int, tolerance_s: float = 0.05, 
     return scores, events
 
 
-def score_vo2(session, result) -> Vo2Score | None:
-    """The node's VO2 estimates (ml/min) vs the session's "vo2" (else "vo2_true") series; None when
-    the node sent none."""
-    est = [r.msg for r in result.of_type(m.Estimate) if r.msg.kind == m.EstimateKind.VO2_ML_MIN]
-    if not est:
-        return None
-    codes = [int(e.estimator) for e in est]
-    best = max(sorted(set(codes)), key=codes.count)
-    est = [e for e in est if int(e.estimator) == best]
-    estimator = m.Estimator(best).name.lower() if best in set(m.Estimator) else str(best)
-    ref_name = next((k for k in VO2_REFERENCES if k in session.series and len(session.series[k])), None)
-    if ref_name is None:
-        return Vo2Score(0, None, None, estimator, None, len(est))
-    t = positions_to_times(session, [e.sample_index for e in est])
-    value = np.array([e.value for e in est], dtype=np.float64)
-    ref = session.series[ref_name].at(t)
-    ok = np.isfinite(ref) & np.isfinite(value)
-    if not ok.any():
-        return Vo2Score(0, None, None, estimator, ref_name, len(est))
-    err = np.abs(value[ok] - ref[ok])
-    pos = ref[ok] > 0
-    mape = float(np.mean(err[pos] / ref[ok][pos]) * 100) if pos.any() else None
-    return Vo2Score(int(ok.sum()), float(err.mean()), mape, estimator, ref_name, len(est))
+def _estimator_name(code: int) -> str:
+    return m.Estimator(code).name.lower() if code in set(m.Estimator) else str(code)
+
+
+def _vo2_reference(session, t: np.ndarray) -> tuple[str | None, np.ndarray]:
+    """(series name, reference VO2 in ml/min at times t); NaN outside the series' span."""
+    name = next((k for k in VO2_REFERENCES if k in session.series and len(session.series[k])), None)
+    if name is None:
+        return None, np.full(t.shape, np.nan)
+    ser = session.series[name]
+    if name == "vo2_true":
+        return name, ser.at(t)
+    ts, v = np.asarray(ser.t_s, dtype=np.float64), np.asarray(ser.value, dtype=np.float64)
+    half = VO2_MEASURED_MEAN_S / 2
+    ref = np.array([np.nanmean(v[(ts >= x - half) & (ts <= x + half)]) if ((ts >= x - half) & (ts <= x + half)).any()
+                    else np.nan for x in t])
+    ref[(t < ts[0]) | (t > ts[-1])] = np.nan
+    return name, ref
+
+
+def score_vo2(session, result) -> dict[str, Vo2Score]:
+    """Each of the node's VO2 estimators vs the session's VO2 reference (see Vo2Score); {} when the
+    node sent no VO2 estimates."""
+    mass = session.meta.subject.mass_kg
+    by_est: dict[int, list[tuple[int, float]]] = {}
+    per_kg: dict[int, list[tuple[int, float]]] = {}
+    for r in result.of_type(m.Estimate):
+        e = r.msg
+        if e.kind == m.EstimateKind.VO2_ML_MIN:
+            by_est.setdefault(int(e.estimator), []).append((int(e.sample_index), float(e.value)))
+        elif e.kind == m.EstimateKind.VO2_ML_KG_MIN:
+            per_kg.setdefault(int(e.estimator), []).append((int(e.sample_index), float(e.value)))
+    for code, rows in per_kg.items():  # ml/kg/min only: the node did not know the mass
+        if code not in by_est:
+            by_est[code] = [(i, v * mass) if mass else (i, np.nan) for i, v in rows]
+    scores = {}
+    for code in sorted(by_est):
+        rows = by_est[code]
+        name = _estimator_name(code)
+        t = positions_to_times(session, [i for i, _ in rows])
+        value = np.array([v for _, v in rows], dtype=np.float64)
+        ref_name, ref = _vo2_reference(session, t)
+        ok = np.isfinite(ref) & np.isfinite(value)
+        if ref_name is None or not ok.any():
+            scores[name] = Vo2Score(0, None, None, name, ref_name, len(rows))
+            continue
+        err = np.abs(value[ok] - ref[ok])
+        pos = ref[ok] > 0
+        mape = float(np.mean(err[pos] / ref[ok][pos]) * 100) if pos.any() else None
+        scores[name] = Vo2Score(int(ok.sum()), float(err.mean()), mape, name, ref_name, len(rows))
+    return scores
 
 
 def _estimate_rows(session, result) -> list[dict]:

@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 
 from gaitnode.errors import GaitnodeError
 from gaitnode.host.replay_result import ReplayResultFile
+from gaitnode.host.replay_run import VO2_REFERENCES
 from gaitnode.host.report import resolve_range, save_png
 
 DPI = 100
@@ -169,18 +170,22 @@ def _draw_timeline(ax: Axes, hist: Axes, result: ReplayResultFile, ref_abs: np.n
     hist.grid(alpha=0.3)
 
 
+ESTIMATOR_COLORS = {"cnn_lstm": "#d62728", "acsm": "#ff7f0e"}
+
+
 def _draw_vo2(ax: Axes, result: ReplayResultFile, session, t0: float, span) -> None:
     est = [e for e in result.estimates if e["kind"] == "vo2_ml_min"]
-    ref_name = next((k for k in ("vo2", "vo2_true") if k in session.series and len(session.series[k])), None)
+    ref_name = next((k for k in VO2_REFERENCES if k in session.series and len(session.series[k])), None)
     if ref_name is not None:
         s = session.series[ref_name]
         keep = (s.t_s - t0 >= span[0]) & (s.t_s - t0 <= span[1])
         ax.plot(s.t_s[keep] - t0, s.value[keep], color="#08306b", lw=1.0, marker="." if keep.sum() < 300 else None,
                 ms=3, label=f"reference ({ref_name})")
-    if est:
-        ax.plot([e["t_s"] - t0 for e in est], [e["value"] for e in est], ls="none", marker="o", ms=4,
-                color="#d62728", label=f"node ({est[0]['estimator']})")
-    else:
+    for name in dict.fromkeys(e["estimator"] for e in est):  # one series per estimator, in arrival order
+        mine = [e for e in est if e["estimator"] == name]
+        ax.plot([e["t_s"] - t0 for e in mine], [e["value"] for e in mine], ls="-", lw=0.8, marker="o", ms=4,
+                color=ESTIMATOR_COLORS.get(name, "0.4"), label=f"node ({name})")
+    if not est:
         ax.text(0.99, 0.95, "the node sent no VO2 estimates", transform=ax.transAxes,
                 ha="right", va="top", fontsize=10, color="0.3",
                 bbox=dict(boxstyle="round", facecolor="white", edgecolor="0.7"))

@@ -100,14 +100,14 @@ def test_host_intervals_leave_out_pauses_and_double_events():
 
 def test_vo2_absent_then_present_with_trend():
     st = LiveState(100)
-    assert st.snapshot().vo2 is None and st.snapshot().vo2_note == "no estimates from the node yet"
+    assert st.snapshot().vo2 == () and st.snapshot().vo2_note == "no estimates from the node yet"
     st.update(rx(est(m.EstimateKind.CADENCE, 0, 100.0)))
-    assert st.snapshot().vo2 is None and st.snapshot().vo2_note == "no VO2 estimator on this node"
+    assert st.snapshot().vo2 == () and st.snapshot().vo2_note == "no VO2 estimator on this node"
     for k in range(13):  # every 5 s of stream time, rising 10 ml/min per minute; 60 s in all
         t = 5 * k
         st.update(rx(est(m.EstimateKind.VO2_ML_MIN, t * 100, 1000.0 + 10.0 * t / 60, m.Estimator.ACSM)))
         st.update(rx(est(m.EstimateKind.VO2_ML_KG_MIN, t * 100, 14.0 - 0.5 * t / 60, m.Estimator.ACSM)))
-    v = st.snapshot().vo2
+    (v,) = st.snapshot().vo2
     assert v.ml_min == pytest.approx(1010.0) and v.ml_kg_min == pytest.approx(13.5)
     assert v.trend_ml_min_per_min == pytest.approx(10.0) and v.trend_ml_kg_min_per_min == pytest.approx(-0.5)
     assert v.estimator == "ACSM equations"
@@ -117,15 +117,28 @@ def test_vo2_trend_uses_the_last_30_s_only():
     st = LiveState(100)
     for t in range(0, 61, 5):  # flat for 30 s, then rising 60 ml/min per minute
         st.update(rx(est(m.EstimateKind.VO2_ML_MIN, t * 100, 1000.0 + max(0, t - 30))))
-    assert st.snapshot().vo2.trend_ml_min_per_min == pytest.approx(60.0)
-    assert st.snapshot().vo2.ml_kg_min is None and st.snapshot().vo2.trend_ml_kg_min_per_min is None
+    (v,) = st.snapshot().vo2
+    assert v.trend_ml_min_per_min == pytest.approx(60.0)
+    assert v.ml_kg_min is None and v.trend_ml_kg_min_per_min is None
 
 
 def test_vo2_trend_needs_a_few_seconds_of_values():
     st = LiveState(100)
     st.update(rx(est(m.EstimateKind.VO2_ML_MIN, 100, 900.0)))
     st.update(rx(est(m.EstimateKind.VO2_ML_MIN, 200, 950.0)))
-    assert st.snapshot().vo2.ml_min == 950.0 and st.snapshot().vo2.trend_ml_min_per_min is None
+    assert st.snapshot().vo2[0].ml_min == 950.0 and st.snapshot().vo2[0].trend_ml_min_per_min is None
+
+
+def test_vo2_readouts_are_kept_per_estimator_learned_model_first():
+    st = LiveState(100)
+    for t in range(0, 31, 5):
+        st.update(rx(est(m.EstimateKind.VO2_ML_MIN, t * 100, 900.0, m.Estimator.ACSM)))
+        st.update(rx(est(m.EstimateKind.VO2_ML_MIN, t * 100, 1000.0 + 2.0 * t, m.Estimator.CNN_LSTM)))
+        st.update(rx(est(m.EstimateKind.VO2_ML_KG_MIN, t * 100, 13.0, m.Estimator.ACSM)))
+    cnn, acsm = st.snapshot().vo2
+    assert (cnn.estimator, acsm.estimator) == ("CNN-LSTM", "ACSM equations")
+    assert cnn.ml_min == 1060.0 and cnn.ml_kg_min is None and cnn.trend_ml_min_per_min == pytest.approx(120.0)
+    assert acsm.ml_min == 900.0 and acsm.ml_kg_min == 13.0 and acsm.trend_ml_min_per_min == pytest.approx(0.0)
 
 
 def test_telemetry_is_grouped_and_models_named_from_info():
@@ -312,4 +325,4 @@ def test_a_twin_replay_fed_through_on_output(twin_model_dir, walk):
     assert snap.stream_s == pytest.approx(last_header_s, abs=0.011) and n / node.rate_hz - 1.5 < snap.stream_s
     assert snap.streams == 1 and snap.samples_total == 0  # replay: the node does not echo samples
     assert snap.cadence.how == "device: heel-strike intervals" and 80 < snap.cadence.value < 140
-    assert snap.vo2 is None and snap.vo2_note == "no VO2 estimator on this node"
+    assert snap.vo2 == () and snap.vo2_note == "no VO2 estimator on this node"

@@ -82,9 +82,13 @@ def test_replay_streams_say_samples_are_not_echoed():
 def test_vo2_values_and_trends_are_shown_when_the_node_sends_them():
     v = Vo2Readout(ml_min=1234.4, ml_kg_min=17.63, trend_ml_min_per_min=12.0, trend_ml_kg_min_per_min=None,
                    estimator="ACSM equations")
-    line = text_line(snapshot(vo2=v))
+    line = text_line(snapshot(vo2=(v,)))
     assert "VO2: 1234 ml/min (trend +12 ml/min per min), 17.6 ml/kg/min (trend -) (device: ACSM equations)" in line
-    assert "1234 ml/min" in as_text(render(snapshot(vo2=v)))
+    assert "1234 ml/min" in as_text(render(snapshot(vo2=(v,))))
+    cnn = Vo2Readout(ml_min=1300.0, ml_kg_min=None, trend_ml_min_per_min=None, trend_ml_kg_min_per_min=None,
+                     estimator="CNN-LSTM")
+    assert ("VO2: 1300 ml/min (trend -) (device: CNN-LSTM); 1234 ml/min (trend +12 ml/min per min), "
+            "17.6 ml/kg/min (trend -) (device: ACSM equations)") in text_line(snapshot(vo2=(cnn, v)))
 
 
 def test_render_shows_the_panel_sections():

@@ -112,12 +112,14 @@ def test_device_heel_strikes_and_estimates_become_device_series(tmp_path):
     np.testing.assert_allclose(nn.t_s, [100.5 / 200, 310.25 / 200])
     np.testing.assert_allclose(nn.value, [0.9, 0.8], rtol=1e-6)
     np.testing.assert_allclose(s.series["device_hs_classical"].t_s, [102 / 200])
-    for name, t, v in (("device_cadence", 5.0, 110.0), ("device_stride_time", 5.0, 1.09), ("device_vo2", 5.0, 1500.0),
-                       ("device_vo2_kg", 6.0, 21.0), ("device_hr", 6.0, 120.0)):
+    for name, t, v in (("device_cadence", 5.0, 110.0), ("device_stride_time", 5.0, 1.09),
+                       ("device_vo2_cnn_lstm", 5.0, 1500.0), ("device_vo2_kg_acsm", 6.0, 21.0),
+                       ("device_hr", 6.0, 120.0)):
         np.testing.assert_allclose(s.series[name].t_s, [t])
         np.testing.assert_allclose(s.series[name].value, [v], rtol=1e-6)
     assert len(s.events) == 0  # device detections are not reference events
-    assert s.meta.extra["device_estimators"]["device_vo2_kg"] == "acsm"
+    assert s.meta.extra["device_estimators"]["device_vo2_kg_acsm"] == "acsm"
+    assert s.meta.extra["device_series_units"]["device_vo2_kg_acsm"] == "ml/kg/min"
 
 
 def test_a_recording_without_vo2_has_no_vo2_series(tmp_path):
@@ -232,5 +234,5 @@ def test_a_live_twin_recorded_end_to_end(tmp_path, walk, twin_model_dir):
     np.testing.assert_array_equal(s.imu.acc, acc)
     np.testing.assert_array_equal(s.imu.mag, mag)
     assert len(s.series["device_hs_classical"]) >= 3 and len(s.series["device_hs_nn"]) >= 3
-    assert len(s.series["device_cadence"]) >= 1 and "device_vo2" not in s.series
+    assert len(s.series["device_cadence"]) >= 1 and not any(k.startswith("device_vo2") for k in s.series)
     assert s.meta.model_hashes == {x.name: x.sha256.hex() for x in info.models} != {}

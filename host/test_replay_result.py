@@ -99,9 +99,9 @@ def test_write_then_read_gives_everything_back(session_file, tmp_path):
                         "detail": 4}]
     assert r.span_s == pytest.approx((0.0, s.imu.t_s[-1]))
     doc = json.loads(path.read_text())
-    assert doc["format"] == FORMAT and doc["version"] == 1
+    assert doc["format"] == FORMAT and doc["version"] == 2
     assert doc["session"] == {"path": "walk.gns", "given": str(session_file), "sha256": file_sha256(session_file)}
-    assert r.summary.vo2.n == 2
+    assert r.summary.vo2["cnn_lstm"].n == 2
 
 
 def test_result_and_session_can_move_together(session_file, tmp_path):
@@ -141,7 +141,7 @@ def test_a_result_needs_its_session_file(session_file, tmp_path):
     ("", "invalid JSON at line 1"),
     ("{\"format\": \"something else\"}", "not a replay result \\(no \"format\""),
     ("[1, 2]", "not a replay result"),
-    (json.dumps({"format": FORMAT, "version": 2}), "replay result version 2; this gaitnode reads version 1"),
+    (json.dumps({"format": FORMAT, "version": 3}), "replay result version 3; this gaitnode reads versions 1, 2"),
     (json.dumps({"format": FORMAT, "version": 1}), "names no session file"),
     (json.dumps({"format": FORMAT, "version": 1, "session": {"path": "a.gns"}, "synthetic": True}),
      "damaged replay result \\(KeyError"),
@@ -170,3 +170,15 @@ def test_result_files_are_told_from_sessions_by_content(session_file, tmp_path):
     assert is_result_file(path)
     assert not is_result_file(session_file)
     assert not is_result_file(tmp_path / "missing")
+
+
+def test_a_version_1_result_with_one_vo2_score_reads_as_one_estimator(session_file, tmp_path):
+    path = write_result(make_outcome(make_session(30.0), session_file, vo2=True), tmp_path / "walk.result.json")
+    doc = json.loads(path.read_text())
+    doc["version"] = 1
+    doc["summary"]["vo2"] = doc["summary"]["vo2"]["cnn_lstm"]
+    for p in doc["passes"]:
+        p["vo2"] = None
+    path.write_text(json.dumps(doc))
+    r = read_result(path)
+    assert list(r.summary.vo2) == ["cnn_lstm"] and r.summary.vo2["cnn_lstm"].n == 2 and r.passes[0].vo2 == {}

@@ -46,7 +46,7 @@ def test_twin_replay_of_a_walk_finds_the_heel_strikes(replayed, walk):
         lat = d.latency_ms
         assert 0 < lat["median"] <= lat["p95"] <= lat["max"]
     assert (s.lost_frames, s.bad_frames, s.rejected_frames, s.resyncs) == (0, 0, 0, 0)
-    assert s.vo2 is None  # no VO2 estimator on the device yet
+    assert s.vo2 == {}  # this node has no VO2 estimator
     # Every device event is on the session clock, inside the walk, and counted once.
     t = walk.imu.t_s
     assert len(replayed.heel_strikes) == sum(d.n_found for d in s.detectors.values())
@@ -142,30 +142,54 @@ def test_sessions_without_reference_report_counts_only(replayed, walk):
     assert "nn" in out.summary.short_line()
 
 
-def test_vo2_estimates_are_scored_against_the_reference():
+def test_vo2_estimates_are_scored_per_estimator_against_the_reference():
     s = _session(n=1000)  # 10 s at 100 Hz from t = 1 s
-    s.series["vo2"] = Series([1.0, 11.0], [1000.0, 2000.0])  # 100 ml/min per s
+    s.series["vo2_true"] = Series([1.0, 11.0], [1000.0, 2000.0])  # 100 ml/min per s
     est = [m.Estimate(m.EstimateKind.VO2_ML_MIN, m.Estimator.CNN_LSTM, i, v)
            for i, v in ((100, 1150.0), (500, 1450.0), (900, 1900.0))]  # refs 1100, 1500, 1900
-    extra = [m.Estimate(m.EstimateKind.VO2_ML_MIN, m.Estimator.ACSM, 100, 5000.0),
+    extra = [m.Estimate(m.EstimateKind.VO2_ML_MIN, m.Estimator.ACSM, 100, 2200.0),
+             m.Estimate(m.EstimateKind.VO2_ML_KG_MIN, m.Estimator.ACSM, 100, 31.0),
              m.Estimate(m.EstimateKind.CADENCE, m.Estimator.HS_INTERVALS, 100, 110.0)]
     res = ReplayResult(n_samples=1000, outputs=[received(e) for e in est + extra])
-    v = score_vo2(s, res)
-    assert (v.n, v.n_sent, v.estimator, v.reference) == (3, 3, "cnn_lstm", "vo2")
+    scores = score_vo2(s, res)
+    assert list(scores) == ["acsm", "cnn_lstm"]
+    v = scores["cnn_lstm"]
+    assert (v.n, v.n_sent, v.estimator, v.reference) == (3, 3, "cnn_lstm", "vo2_true")
     assert v.mae_ml_min == pytest.approx((50 + 50 + 0) / 3)
     assert v.mape_pct == pytest.approx(100 * (50 / 1100 + 50 / 1500) / 3)
+    assert scores["acsm"].n == 1 and scores["acsm"].mape_pct == pytest.approx(100.0)
     info = m.Info(1, "fw", "twin", 100, 16, 2000, 4900, 256, 26, 0, 0, 0)
     lines = build_outcome(s, res, info, n_sent=1000).summary.lines()
-    assert "VO2 (cnn_lstm vs vo2): 3 estimates, MAE 33 ml/min, MAPE 2.6 % [synthetic data]" in lines
-    del s.series["vo2"]
-    s.series["vo2_true"] = Series([1.0, 11.0], [1100.0, 1100.0])
-    assert score_vo2(s, res).reference == "vo2_true"
+    assert "VO2 (cnn_lstm vs vo2_true): 3 estimates, MAE 33 ml/min, MAPE 2.6 % [synthetic data]" in lines
+    assert "VO2 (acsm vs vo2_true): 1 estimates, MAE 1100 ml/min, MAPE 100.0 % [synthetic data]" in lines
     del s.series["vo2_true"]
-    v = score_vo2(s, res)
+    assert score_vo2(s, res)["cnn_lstm"].reference is None
+    v = score_vo2(s, res)["cnn_lstm"]
     assert v.reference is None and v.mae_ml_min is None and v.n == 0
-    assert score_vo2(s, ReplayResult(n_samples=1000, outputs=[received(extra[1])])) is None
+    assert score_vo2(s, ReplayResult(n_samples=1000, outputs=[received(extra[2])])) == {}
     out = build_outcome(s, res, info, n_sent=1000)
     assert "VO2 (cnn_lstm): 3 estimates from the node, the session has no VO2 reference" in out.summary.lines()
+
+
+def test_measured_vo2_is_averaged_around_each_estimate():
+    s = _session(n=6000)  # 60 s
+    t = np.arange(1.0, 61.0, 2.0)
+    s.series["vo2"] = Series(t, np.where(np.arange(len(t)) % 2 == 0, 900.0, 1100.0))  # breath scatter around 1000
+    res = ReplayResult(n_samples=6000, outputs=[received(m.Estimate(m.EstimateKind.VO2_ML_MIN, m.Estimator.ACSM,
+                                                                    3000, 1000.0))])
+    v = score_vo2(s, res)["acsm"]
+    assert v.reference == "vo2" and v.mape_pct == pytest.approx(0.0, abs=1.0)
+
+
+def test_vo2_per_kg_estimates_use_the_session_mass_when_the_node_sends_no_ml_min():
+    s = _session(n=1000)
+    s.series["vo2_true"] = Series([1.0, 11.0], [1400.0, 1400.0])
+    s.meta.subject.mass_kg = 70.0
+    res = ReplayResult(n_samples=1000, outputs=[received(m.Estimate(m.EstimateKind.VO2_ML_KG_MIN,
+                                                                    m.Estimator.CNN_LSTM, 500, 21.0))])
+    assert score_vo2(s, res)["cnn_lstm"].mae_ml_min == pytest.approx(70.0)
+    s.meta.subject.mass_kg = None
+    assert score_vo2(s, res)["cnn_lstm"].n == 0
 
 
 def _session(*, rate_hz: float = 100.0, n: int = 200, t_us=None) -> Session:

@@ -77,7 +77,7 @@ def test_timeline_plots_the_signed_errors_and_the_vo2_panel_says_when_there_is_n
     assert len(lines["nn: false positives (1)"].get_xdata()) == 1
     assert len(lines["nn: missed (1)"].get_xdata()) == 1
     assert [t.get_text() for t in plot.axes["vo2"].texts] == ["the node sent no VO2 estimates"]
-    assert [ln.get_label() for ln in plot.axes["vo2"].get_lines()] == ["reference (vo2)"]
+    assert [ln.get_label() for ln in plot.axes["vo2"].get_lines()] == ["reference (vo2_true)"]
 
 
 def test_vo2_estimates_are_drawn_against_the_reference(tmp_path):
@@ -89,6 +89,10 @@ def test_vo2_estimates_are_drawn_against_the_reference(tmp_path):
     node = {ln.get_label(): ln for ln in ax.get_lines()}["node (cnn_lstm)"]
     assert list(node.get_ydata()) == [900.0, 900.0]
     assert list(node.get_xdata()) == pytest.approx([10.0, 20.0])
+    r.estimates.append({"t_s": 15.0, "kind": "vo2_ml_min", "estimator": "acsm", "sample_index": 1500, "value": 700.0})
+    ax = plot_replay(r, session, tmp_path / "r2.png").axes["vo2"]
+    lines = {ln.get_label(): ln for ln in ax.get_lines()}
+    assert list(lines["node (acsm)"].get_ydata()) == [700.0] and list(lines["node (cnn_lstm)"].get_ydata()) == [900.0, 900.0]
 
 
 def test_a_chosen_window_and_bad_ones(result, tmp_path):

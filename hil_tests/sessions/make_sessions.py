@@ -2,7 +2,7 @@
 
     .venv/bin/python hil_tests/sessions/make_sessions.py             # write the .gns files here
     .venv/bin/python hil_tests/sessions/make_sessions.py --check     # do the committed files regenerate?
-    .venv/bin/python hil_tests/sessions/make_sessions.py --measure   # F1 on the twin with the test model
+    .venv/bin/python hil_tests/sessions/make_sessions.py --measure   # F1 and VO2 MAPE on the twin, test models
 
 Three short shank sessions (left side) of cohort subjects the test model never saw (it trains on
 subjects 1, 2, 4 and 6: gaitnode.twin.testing), each from a fixed simulator seed. The thresholds
@@ -117,19 +117,22 @@ def check() -> int:
 
 
 def measure() -> int:
-    """Replay every committed session through a twin running the test model; print F1 per detector."""
+    """Replay every committed session through a twin running the test models (heel strike, VO2); print
+    F1 per detector and VO2 MAPE per estimator."""
     from gaitnode.host.node import open_node
     from gaitnode.host.replay_run import SessionReplay
     from gaitnode.sessions.store import read_session
-    from gaitnode.twin.testing import small_heel_strike_model
+    from gaitnode.twin.testing import small_heel_strike_model, small_vo2_model
 
-    with open_node(twin=True, model_dir=small_heel_strike_model()) as node:
+    with open_node(twin=True, model_dir=small_heel_strike_model(), vo2_model_dir=small_vo2_model()) as node:
         for spec in SPECS:
             path = HERE / f"{spec.name}.gns"
             summary = SessionReplay().run(node, read_session(path), path).summary
             scores = ", ".join(f"{d.source} F1 {d.f1:.3f} (TP {d.tp} FP {d.fp} FN {d.fn})"
                                for d in summary.detectors.values())
-            print(f"{spec.name} (subject {spec.subject}, synthetic data): {scores}")
+            vo2 = ", ".join(f"{v.estimator} VO2 MAPE {v.mape_pct:.1f} % ({v.n} estimates vs {v.reference})"
+                            for v in summary.vo2.values() if v.mape_pct is not None) or "no VO2 scored"
+            print(f"{spec.name} (subject {spec.subject}, synthetic data): {scores}; {vo2}")
     return 0
 
 
