@@ -20,3 +20,11 @@ def twin_model_dir():
     from gaitnode.twin.testing import small_heel_strike_model
 
     return small_heel_strike_model()
+
+
+@pytest.fixture(scope="session")
+def twin_vo2_model_dir():
+    """A small real quantized VO2 model (gaitnode.twin.testing.small_vo2_model); read-only, shared."""
+    from gaitnode.twin.testing import small_vo2_model
+
+    return small_vo2_model()

@@ -47,6 +47,8 @@ def pytest_addoption(parser):
                 help="replay every *.gns in DIR too, each with an optional <stem>.json of thresholds beside it")
     g.addoption("--model-dir", default=None,
                 help="twin only: the quantized heel-strike model the twin runs (default: the test model)")
+    g.addoption("--vo2-model-dir", default=None,
+                help="twin only: the quantized VO2 model the twin runs (default: the VO2 test model)")
 
 
 def pytest_configure(config):
@@ -80,12 +82,14 @@ def _check_options(config) -> None:
         known = load_boards()
         if board not in known:
             raise pytest.UsageError(f"--board {board}: not in boards.yaml (known: {', '.join(known)})")
-    model_dir = config.getoption("--model-dir")
-    if model_dir is not None:
+    for option in ("--model-dir", "--vo2-model-dir"):
+        model_dir = config.getoption(option)
+        if model_dir is None:
+            continue
         if ports is not None:
-            raise pytest.UsageError("--model-dir applies to the twin only: a board runs the model it was flashed with")
+            raise pytest.UsageError(f"{option} applies to the twin only: a board runs the models it was flashed with")
         if not (Path(model_dir) / "quantize.json").is_file():
-            raise pytest.UsageError(f"--model-dir {model_dir}: not a quantized model directory (no quantize.json)")
+            raise pytest.UsageError(f"{option} {model_dir}: not a quantized model directory (no quantize.json)")
 
 
 def _target(config) -> DutTarget:
@@ -97,19 +101,21 @@ def _target(config) -> DutTarget:
             port = worker_port(config.getoption("--port"), worker, int(count) if count else None)
         except GaitnodeError as e:
             raise pytest.UsageError(str(e)) from None
-        model_dir = config.getoption("--model-dir")
+        model_dir, vo2_dir = config.getoption("--model-dir"), config.getoption("--vo2-model-dir")
         config.stash[TARGET] = DutTarget(port=port, board=config.getoption("--board"),
-                                         model_dir=Path(model_dir) if model_dir is not None else None)
+                                         model_dir=Path(model_dir) if model_dir is not None else None,
+                                         vo2_model_dir=Path(vo2_dir) if vo2_dir is not None else None)
     return config.stash[TARGET]
 
 
 def _with_model(target: DutTarget) -> DutTarget:
-    """The target with the twin's default model filled in (trained once per machine, then cached)."""
-    if target.kind == "twin" and target.model_dir is None:
-        from gaitnode.twin.testing import small_heel_strike_model
+    """The target with the twin's default models filled in (trained once per machine, then cached)."""
+    if target.kind != "twin":
+        return target
+    from gaitnode.twin.testing import small_heel_strike_model, small_vo2_model
 
-        return DutTarget(port=None, board=target.board, model_dir=small_heel_strike_model())
-    return target
+    return DutTarget(port=None, board=target.board, model_dir=target.model_dir or small_heel_strike_model(),
+                     vo2_model_dir=target.vo2_model_dir or small_vo2_model())
 
 
 def pytest_generate_tests(metafunc):
@@ -173,11 +179,13 @@ def _ask(config, target: DutTarget):
 
 @pytest.fixture(scope="session")
 def hil_target(request) -> DutTarget:
-    """What the suite runs against, the twin's model filled in (the shared test model by default)."""
+    """What the suite runs against, the twin's models filled in (the shared test models by default)."""
     target = _target(request.config)
-    if target.kind == "twin" and target.model_dir is None:
-        return DutTarget(port=None, board=target.board, model_dir=request.getfixturevalue("twin_model_dir"))
-    return target
+    if target.kind != "twin":
+        return target
+    return DutTarget(port=None, board=target.board,
+                     model_dir=target.model_dir or request.getfixturevalue("twin_model_dir"),
+                     vo2_model_dir=target.vo2_model_dir or request.getfixturevalue("twin_vo2_model_dir"))
 
 
 @pytest.fixture(scope="session")

@@ -72,12 +72,14 @@ class DutTarget:
     """What the suite runs against: port None means a fresh twin running model_dir.
 
     board: the boards.yaml entry name (a board: its budgets and reset line; the twin: the board facts it
-    is built with, default "twin"). model_dir: the twin's heel-strike model (twin only).
+    is built with, default "twin"). model_dir, vo2_model_dir: the twin's heel-strike and VO2 models
+    (twin only; None: the twin runs without that model).
     """
 
     port: str | None = None
     board: str | None = None
     model_dir: Path | None = None
+    vo2_model_dir: Path | None = None
 
     @property
     def kind(self) -> str:
@@ -93,7 +95,8 @@ class DutTarget:
 
     def describe(self) -> str:
         if self.port is None:
-            return f"a fresh twin (board {self.board or 'twin'}, model {self.model_dir or 'none'})"
+            return (f"a fresh twin (board {self.board or 'twin'}, model {self.model_dir or 'none'}, "
+                    f"VO2 model {self.vo2_model_dir or 'none'})")
         return f"the board on {self.port} ({self.board or 'board named by its INFO'})"
 
     def open(self, live_session=None) -> "Dut":
@@ -101,10 +104,12 @@ class DutTarget:
         from gaitnode.host.node import open_node
 
         if self.port is None:
-            node = open_node(twin=True, model_dir=self.model_dir, board=self.board, live_session=live_session)
+            node = open_node(twin=True, model_dir=self.model_dir, vo2_model_dir=self.vo2_model_dir, board=self.board,
+                             live_session=live_session)
         else:
-            if self.model_dir is not None:
-                raise GaitnodeError("--model-dir applies to the twin only: a board runs the model it was flashed with")
+            if self.model_dir is not None or self.vo2_model_dir is not None:
+                raise GaitnodeError("--model-dir and --vo2-model-dir apply to the twin only: a board runs the "
+                                    "models it was flashed with")
             node = open_node(self.port, board=self.board)
         try:
             if node.board is None:  # no --board: the board names itself in INFO
@@ -125,9 +130,11 @@ class Dut:
         self.node = node
 
     @classmethod
-    def open(cls, port: str | None = None, board: str | None = None, model_dir=None, live_session=None) -> "Dut":
-        """A board on port, or (port None) a fresh twin running model_dir; see DutTarget."""
-        target = DutTarget(port=port, board=board, model_dir=Path(model_dir) if model_dir is not None else None)
+    def open(cls, port: str | None = None, board: str | None = None, model_dir=None, live_session=None,
+             vo2_model_dir=None) -> "Dut":
+        """A board on port, or (port None) a fresh twin running model_dir (and vo2_model_dir); see DutTarget."""
+        target = DutTarget(port=port, board=board, model_dir=Path(model_dir) if model_dir is not None else None,
+                           vo2_model_dir=Path(vo2_model_dir) if vo2_model_dir is not None else None)
         return target.open(live_session)
 
     # -- what the node is --

@@ -47,6 +47,8 @@ def test_a_missing_port_or_a_model_for_a_board_is_a_clear_error(tmp_path):
         DutTarget(port=str(tmp_path / "ttyACM9")).open()
     with pytest.raises(GaitnodeError, match="twin only"):
         DutTarget(port=str(tmp_path / "ttyACM9"), model_dir=tmp_path).open()
+    with pytest.raises(GaitnodeError, match="twin only"):
+        DutTarget(port=str(tmp_path / "ttyACM9"), vo2_model_dir=tmp_path).open()
 
 
 def test_a_twin_dut_carries_its_board_facts_and_answers():
@@ -54,7 +56,7 @@ def test_a_twin_dut_carries_its_board_facts_and_answers():
         assert dut.kind == "twin" and dut.can_reset
         assert dut.board.name == "twin" == dut.info.board
         assert dut.budgets.arena_bytes == dut.board.budgets.arena_bytes > 0
-        assert dut.expect_models == ("heel_strike",)
+        assert dut.expect_models == ("heel_strike", "vo2")
         assert not dut.has_heel_strike_model and not dut.has_vo2
         dut.configure(telemetry_period_ms=100)
         before = dut.telemetry()

@@ -4,8 +4,11 @@
 #   2. summarise one session and export it to Parquet
 #   3. plot sessions (IMU, reference events, gait phase, activity, VO2/HR)
 #   4. the heel-strike model: train (shank, foot), int8 + TFLite-Micro + C arrays, evaluate, transfer learning
-#   5. replay a held-out session through the twin (the firmware's C core + the int8 model in TFLM, over a
-#      pseudo-terminal): live readout, event-level summary, result file, report PNG
+#   5. VO2 from the IMU: CNN-LSTM (+ LSTM-only comparison) beside the ACSM equations, int8, transfer learning
+#   6. VO2 from heart rate: neural-Kalman model, leave-one-subject-out on REAL exercise tests (pyoxynet data)
+#   7. heart-rate dynamics: neural ODE and neural Kalman, standard and generative mode, HR gap filling
+#   8. replay a held-out session through the twin (the firmware's C core + the int8 heel-strike and VO2
+#      models in TFLM, over a pseudo-terminal): live readout, heel-strike and VO2 summary, result file, report
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-build/demo}
@@ -35,17 +38,29 @@ echo "== 4. heel-strike model -> $OUT/heel_strike"
 scripts/heel_strike.sh "$OUT/heel_strike"
 
 echo
+echo "== 5. VO2 from the IMU -> $OUT/vo2"
+scripts/vo2.sh "$OUT/vo2"
+
+echo
+echo "== 6. VO2 from heart rate -> $OUT/vo2_hr"
+scripts/vo2_hr.sh "$OUT/vo2_hr"
+
+echo
+echo "== 7. heart-rate dynamics -> $OUT/hr_dynamics"
+scripts/hr_dynamics.sh "$OUT/hr_dynamics"
+
+echo
 held_out=$(find "$OUT/heel_strike/cohort/test" -name '*free-walk_shank*.gns' | sort | head -n 1)
 [[ -n $held_out ]] || { echo "demo: no held-out free-walk shank session in $OUT/heel_strike/cohort/test" >&2; exit 1; }
 name=$(basename "${held_out%.gns}")
-echo "== 5. replay a held-out SYNTHETIC session through the twin -> $OUT/replay"
+models=(--model-dir "$OUT/heel_strike/models/hs_shank" --vo2-model-dir "$OUT/vo2/models/vo2_shank")
+echo "== 8. replay a held-out SYNTHETIC session through the twin -> $OUT/replay"
 echo "   build the twin (the firmware's C core for this machine, CMake) and start it once:"
-$GN twin --model-dir "$OUT/heel_strike/models/hs_shank" --seconds 1
-echo "   $held_out (a subject the model never saw), first 5 minutes at 10x real time"
+$GN twin "${models[@]}" --seconds 1
+echo "   $held_out (a subject the models never saw), first 5 minutes at 10x real time"
 rm -rf "$OUT/replay"
 mkdir -p "$OUT/replay"
-$GN replay "$held_out" --twin --model-dir "$OUT/heel_strike/models/hs_shank" --speed 10 --end 300 \
-  -o "$OUT/replay/$name.result.json"
+$GN replay "$held_out" --twin "${models[@]}" --speed 10 --end 300 -o "$OUT/replay/$name.result.json"
 $GN report "$OUT/replay/$name.result.json" -o "$OUT/replay/$name.png"
 echo
-echo "demo: done (all data above is synthetic, from the gaitnode simulator)"
+echo "demo: done (all data above is synthetic, from the gaitnode simulator, except step 6's real exercise tests)"

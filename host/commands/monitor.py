@@ -162,6 +162,8 @@ def monitor(
     twin: bool = typer.Option(False, "--twin", help="Start a twin on this machine instead of a board."),
     model_dir: Path | None = typer.Option(None, "--model-dir", help="--twin: quantized heel-strike model dir "
                                           "(default: the classical detector only)."),
+    vo2_model_dir: Path | None = typer.Option(None, "--vo2-model-dir", help="--twin: quantized VO2 model dir "
+                                              "(default: VO2 from the ACSM equations only)."),
     live_sim: bool = typer.Option(False, "--live-sim", help="--twin: live mode plays a synthetic walk "
                                   "(simulator; it starts with 10 s of standing)."),
     live_session: Path | None = typer.Option(None, "--live-session", help="--twin: live mode plays this session."),
@@ -193,10 +195,10 @@ def monitor(
             note = "twin playing a synthetic session (simulator)"
         else:
             note = f"twin playing {live_session}"
-    elif live_sim or live_session is not None or model_dir is not None:
-        raise GaitnodeError("--model-dir, --live-sim and --live-session apply to --twin only")
+    elif live_sim or live_session is not None or model_dir is not None or vo2_model_dir is not None:
+        raise GaitnodeError("--model-dir, --vo2-model-dir, --live-sim and --live-session apply to --twin only")
     node = open_node(None if port is None else os.path.realpath(port), twin=twin, model_dir=model_dir,
-                     board=board, live_session=session)
+                     vo2_model_dir=vo2_model_dir, board=board, live_session=session)
     label = node.port if port is None else _port_label(port, node.port)
     if session is not None and abs(session.meta.rate_hz - node.rate_hz) > 1e-6:
         # The twin plays the session's samples at the board's rate, so the walk runs faster or slower.

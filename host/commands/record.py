@@ -104,6 +104,7 @@ def record(
     port: str | None = typer.Option(None, "--port", help="Serial port of the node (`gaitnode ports` lists them)."),
     twin: bool = typer.Option(False, "--twin", help="Record a freshly started twin instead of a board."),
     model_dir: Path | None = typer.Option(None, "--model-dir", help="Twin only: quantized heel-strike model dir."),
+    vo2_model_dir: Path | None = typer.Option(None, "--vo2-model-dir", help="Twin only: quantized VO2 model dir."),
     live_sim: bool = typer.Option(False, "--live-sim", help="Twin only: its IMU plays a synthetic walk."),
     live_session: Path | None = typer.Option(None, "--live-session", help="Twin only: its IMU plays this session."),
     board: str | None = typer.Option(None, "--board", help="boards.yaml entry: the twin's build (default twin), "
@@ -148,7 +149,8 @@ def record(
         source = _live_session(live_sim, live_session, placement or "shank", 0)
         imu_source = ("a synthetic walk (simulator)" if live_sim else
                       f"session {live_session}" + (" (synthetic)" if source.meta.synthetic else ""))
-    node = node_mod.open_node(port, twin=twin, model_dir=model_dir, board=board, live_session=source,
+    node = node_mod.open_node(port, twin=twin, model_dir=model_dir, vo2_model_dir=vo2_model_dir, board=board,
+                              live_session=source,
                               hello_timeout=node_mod.HELLO_TIMEOUT_S)
     with node:
         info = node.info

@@ -82,6 +82,8 @@ def replay(
     twin: bool = typer.Option(False, "--twin", help="Start a twin (the firmware's C core on this machine) instead."),
     model_dir: Path | None = typer.Option(None, "--model-dir", help="Quantized heel-strike model for the twin "
                                           "(default: the classical detector only)."),
+    vo2_model_dir: Path | None = typer.Option(None, "--vo2-model-dir", help="Quantized VO2 model for the twin "
+                                              "(default: VO2 from the ACSM equations only)."),
     board: str | None = typer.Option(None, "--board", help="boards.yaml entry: the board on --port (baud, reset "
                                      "line), or the board the twin is built as."),
     speed: float | None = typer.Option(None, "--speed", help="Pace as a multiple of real time (default: as fast "
@@ -129,7 +131,8 @@ def replay(
     typer.echo(f"replaying {session} ({data}, {s.duration_s:.1f} s{part}) through "
                f"{'a twin' if twin else port}{'' if speed is None else f' at {speed:g}x real time'}"
                f"{', until Ctrl-C' if loop else ''}")
-    with open_node(port, twin=twin, model_dir=model_dir, board=board) as node, StopSignals() as ctrl_c:
+    with open_node(port, twin=twin, model_dir=model_dir, vo2_model_dir=vo2_model_dir, board=board) as node, \
+            StopSignals() as ctrl_c:
         readout = _Readout(node, f"replay of {session_name(s, session)}, {data}", enabled=live)
 
         def should_stop() -> bool:

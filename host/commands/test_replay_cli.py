@@ -43,9 +43,11 @@ def _replay_handler_installed() -> bool:
     return isinstance(getattr(signal.getsignal(signal.SIGINT), "__self__", None), StopSignals)
 
 
-def test_replay_through_a_twin_scores_writes_and_reports(walk_file, twin_model_dir, tmp_path, capsys):
+def test_replay_through_a_twin_scores_writes_and_reports(walk_file, twin_model_dir, twin_vo2_model_dir, tmp_path,
+                                                         capsys):
     out = tmp_path / "walk.result.json"
-    assert main(["replay", str(walk_file), "--twin", "--model-dir", str(twin_model_dir), "-o", str(out)]) == 0
+    assert main(["replay", str(walk_file), "--twin", "--model-dir", str(twin_model_dir), "--vo2-model-dir",
+                 str(twin_vo2_model_dir), "-o", str(out)]) == 0
     stdout = capsys.readouterr().out
     lines = stdout.splitlines()
     assert lines[0].startswith(f"replaying {walk_file} (synthetic IMU (simulator), 40.0 s) through a twin")
@@ -58,6 +60,10 @@ def test_replay_through_a_twin_scores_writes_and_reports(walk_file, twin_model_d
     assert all(d.f1 >= 0.9 for d in r.summary.detectors.values())
     assert r.summary.lost_frames == 0 and r.summary.bad_frames == 0
     assert "\n".join(r.summary.lines()) in stdout
+    # both VO2 estimators of the node, scored against the session's noise-free VO2 (synthetic)
+    assert set(r.summary.vo2) == {"acsm", "cnn_lstm"} and all(v.n > 0 for v in r.summary.vo2.values())
+    assert any(ln.startswith("VO2 (cnn_lstm vs vo2_true)") and ln.endswith("[synthetic data]") for ln in lines)
+    assert {e["estimator"] for e in r.estimates if e["kind"] == "vo2_ml_min"} == {"acsm", "cnn_lstm"}
 
     assert main(["report", str(out)]) == 0
     png = tmp_path / "walk.replay.png"
@@ -149,7 +155,8 @@ def test_a_node_reset_part_way_is_an_error_with_the_partial_result(walk, walk_fi
     (["--twin", "--port", "/dev/ttyX"], "give either a serial port (--port) or --twin, not both"),
     (["--twin", "--speed", "0"], "--speed must be a positive multiple of real time, got 0"),
     (["--twin", "--batch", "27"], "--batch must be 1..26 samples"),
-    (["--port", "/dev/ttyX", "--model-dir", "m"], "--model-dir and a live session apply to --twin only"),
+    (["--port", "/dev/ttyX", "--model-dir", "m"], "--model-dir, --vo2-model-dir and a live session apply to --twin only"),
+    (["--port", "/dev/ttyX", "--vo2-model-dir", "m"], "--vo2-model-dir and a live session apply to --twin only"),
     (["--twin", "--start", "50"], "time slice 50..inf s holds no samples"),
     (["--twin", "-o", "/nonexistent/dir/r.json"], "cannot write /nonexistent/dir/r.json: folder"),
 ])
