@@ -2,7 +2,7 @@
 
 - src/models.cpp is compiled with g++ against the C sources `gaitnode quantize` wrote for a tiny
   real model (trained and quantised here), and the gn_hs_model it fills is compared with
-  quantize.json and model.json.
+  quantize.json and model.json; likewise gn_vo2_model against a small real VO2 model.
 - scripts/pio_pre.py runs under a stand-in for PlatformIO's SCons environment, calling the real
   `gaitnode` CLI: headers, model sources and the build manifest land in the build folder, an
   over-budget model and a missing setup stop the build with their message; src/main.cpp,
@@ -124,6 +124,68 @@ def test_models_cpp_fills_the_model_from_the_generated_headers(tiny_quantized, t
     assert f32(v["picker"][1]) == f32(0.8 * float(meta["threshold"]))  # as the host picker builds it
     assert int(v["picker"][2]) == math.floor(meta["min_interval_s"] * meta["rate_hz"] + 0.5)
     assert v["placement"] == ["0"]  # shank
+
+
+VO2_MAIN = r"""
+#include <cstdio>
+#include "models.h"
+int main() {
+    gn_vo2_model m;
+    int rc = gn_models_fill_vo2(&m);
+    std::printf("rc %d\nname %s\nsha256 ", rc, m.name);
+    for (int i = 0; i < 32; ++i) std::printf("%02x", m.sha256[i]);
+    std::printf("\nmodel_bytes %u\narena_bytes %u\nn_channels %u\n", (unsigned)m.model_bytes,
+                (unsigned)m.arena_bytes, (unsigned)m.input.n_channels);
+    for (int c = 0; c < m.input.n_channels; ++c)
+        std::printf("channel %u %.9g %.9g\n", (unsigned)m.input.channel[c], (double)m.input.mean[c],
+                    (double)m.input.std[c]);
+    std::printf("input %.9g %d\noutput %.9g %d\n", (double)m.input.scale, (int)m.input.zero_point,
+                (double)m.out_scale, (int)m.out_zero_point);
+    std::printf("window %u %u\ntau %.9g\n", (unsigned)m.window, (unsigned)m.hop, (double)m.smooth_tau_s);
+    return 0;
+}
+"""
+
+
+def test_models_cpp_fills_the_vo2_model_from_its_generated_header(tiny_quantized, tmp_path):
+    """A board that carries both models (the twin's header: GN_MODEL_VO2 1) with the C sources of a
+    real small VO2 model (gaitnode.twin.testing.small_vo2_model)."""
+    from gaitnode.twin.testing import small_vo2_model
+
+    vo2 = small_vo2_model()
+    gen = gen_dir_for("twin", tiny_quantized, tmp_path / "gen")
+    for f in (vo2 / "c").iterdir():
+        shutil.copy(f, gen / f.name)
+    (tmp_path / "main.cpp").write_text(VO2_MAIN)
+    exe = tmp_path / "vo2_probe"
+    for std in ("c++11", "c++17"):
+        proc = subprocess.run(["g++", f"-std={std}", "-Wall", "-Wextra", "-Werror", f"-I{gen}", f"-I{SRC}",
+                               f"-I{CORE}", '-DGN_BOARD_HEADER="gn_board_twin.h"', "-o", str(exe),
+                               str(SRC / "models.cpp"), str(tmp_path / "main.cpp")], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+    out = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout
+    lines = [line.split() for line in out.splitlines()]
+    v = {k[0]: k[1:] for k in lines if k[0] != "channel"}
+    channels = [k[1:] for k in lines if k[0] == "channel"]
+    q = json.loads((vo2 / "quantize.json").read_text())
+    meta = json.loads((vo2 / "model.json").read_text())
+    assert v["rc"] == ["0"] and v["name"] == ["vo2"] and v["sha256"] == [q["model_sha256"]]
+    assert int(v["model_bytes"][0]) == len((vo2 / "model_int8.tflite").read_bytes())
+    assert int(v["arena_bytes"][0]) == q["arena_bytes"]
+    assert int(v["n_channels"][0]) == len(meta["channels"]) == len(channels)
+    for c, (idx, mean, std) in enumerate(channels):
+        assert f32(mean) == f32(meta["norm_mean"][c]) and f32(std) == f32(meta["norm_std"][c])
+    assert f32(v["input"][0]) == f32(q["input_scale"]) and int(v["input"][1]) == q["input_zero_point"]
+    assert f32(v["output"][0]) == f32(q["output_scale"]) and int(v["output"][1]) == q["output_zero_point"]
+    assert [int(x) for x in v["window"]] == [meta["window"], meta["hop"]]
+    assert f32(v["tau"][0]) == f32(meta["smooth_tau_s"])
+    # a board without the VO2 model compiles without its header and reports it absent
+    gen2 = gen_dir_for("nano33ble", tiny_quantized, tmp_path / "gen2")
+    proc = subprocess.run(["g++", "-std=c++11", "-Wall", "-Wextra", "-Werror", f"-I{gen2}", f"-I{SRC}", f"-I{CORE}",
+                           '-DGN_BOARD_HEADER="gn_board_nano33ble.h"', "-o", str(exe), str(SRC / "models.cpp"),
+                           str(tmp_path / "main.cpp")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.startswith("rc 2\n")
 
 
 def test_models_cpp_rejects_a_model_that_does_not_fit_the_board(tiny_quantized, tmp_path):

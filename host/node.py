@@ -3,7 +3,7 @@
 Every host command that talks to a node (monitor, record, replay, verify) and the HIL suite's
 transport go through `open_node`, so `--port P` and `--twin` behave the same everywhere:
 
-    with open_node(port="/dev/ttyACM0") as node:       # or open_node(twin=True, model_dir=...)
+    with open_node(port="/dev/ttyACM0") as node:       # or open_node(twin=True, model_dir=..., vo2_model_dir=...)
         print(node.info.board, node.info.firmware)     # the node's HELLO answer (INFO)
         replay_counts(node.link, raw, ...)
 
@@ -96,11 +96,11 @@ class Node:
         self.close()
 
 
-def open_node(port: str | None = None, *, twin: bool = False, model_dir=None, board: str | None = None,
-              live_session=None, baud: int | None = None, hello_timeout: float = HELLO_TIMEOUT_S,
-              tamper=None) -> Node:
-    """Connect to the node on `port`, or start a fresh twin (`twin=True`, with `model_dir`,
-    `board` (default "twin") and `live_session`), and check it answers HELLO.
+def open_node(port: str | None = None, *, twin: bool = False, model_dir=None, vo2_model_dir=None,
+              board: str | None = None, live_session=None, baud: int | None = None,
+              hello_timeout: float = HELLO_TIMEOUT_S, tamper=None) -> Node:
+    """Connect to the node on `port`, or start a fresh twin (`twin=True`, with `model_dir` (heel
+    strike), `vo2_model_dir`, `board` (default "twin") and `live_session`), and check it answers HELLO.
 
     board: for a port, the boards.yaml entry of the board on it (optional: baud and reset line).
     tamper: passed to Link (corruption injection in the HIL suite).
@@ -117,7 +117,7 @@ def open_node(port: str | None = None, *, twin: bool = False, model_dir=None, bo
     if twin:
         from gaitnode.twin.twin import TwinNode
 
-        t = TwinNode(model_dir, board=board or "twin", live_session=live_session).start()
+        t = TwinNode(model_dir, vo2_model_dir=vo2_model_dir, board=board or "twin", live_session=live_session).start()
         try:
             link = Link(t.port, tamper=tamper)
             info = link.hello(hello_timeout)
@@ -125,9 +125,9 @@ def open_node(port: str | None = None, *, twin: bool = False, model_dir=None, bo
             t.stop()
             raise
         return Node("twin", t.port, link, info, twin=t, board=t.board)
-    if model_dir is not None or live_session is not None:
-        raise GaitnodeError("--model-dir and a live session apply to --twin only: a board runs the model it was "
-                            "flashed with")
+    if model_dir is not None or vo2_model_dir is not None or live_session is not None:
+        raise GaitnodeError("--model-dir, --vo2-model-dir and a live session apply to --twin only: a board runs the "
+                            "models it was flashed with")
     if baud is None:
         baud = board_entry.transport.baud if board_entry is not None and board_entry.transport.baud else 115200
     link = Link(port, baud, tamper=tamper)

@@ -19,6 +19,16 @@ def test_a_node_must_be_named_once():
 def test_twin_only_options_are_refused_for_a_port(tmp_path):
     with pytest.raises(GaitnodeError, match="--twin only"):
         open_node(str(tmp_path / "tty"), model_dir=tmp_path)
+    with pytest.raises(GaitnodeError, match="--twin only"):
+        open_node(str(tmp_path / "tty"), vo2_model_dir=tmp_path)
+
+
+def test_a_twin_with_a_vo2_model_lists_it():
+    from gaitnode.twin.testing import small_vo2_model
+
+    with open_node(twin=True, vo2_model_dir=small_vo2_model()) as node:
+        assert [x.name for x in node.info.models] == ["vo2"]
+        assert node.twin.vo2_model is not None and node.twin.model is None
 
 
 def test_a_busy_port_is_named():

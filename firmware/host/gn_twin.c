@@ -77,19 +77,21 @@ static int infer_run(void *ctx, uint8_t model, const int8_t *in, uint32_t in_len
 
 static uint32_t infer_arena_used(void *ctx, uint8_t model)
 {
-    (void)model;
-    return ((gn_twin *)ctx)->arena_used;
+    return model < GN_INFER_SLOTS ? ((gn_twin *)ctx)->arena_used[model] : 0u;
 }
 
 int gn_twin_init(gn_twin *t, gn_node *n, int fd, gn_twin_infer_fn infer, gn_twin_imu_fn imu,
-                 const gn_node_board *board, const gn_hs_model *hs)
+                 const gn_node_board *board, const gn_hs_model *hs, const gn_vo2_model *vo2)
 {
+    uint32_t k;
     gn_node_hal hal;
     gn_infer inf;
     t->fd = fd;
     t->infer = infer;
     t->imu = imu;
-    t->arena_used = 0;
+    for (k = 0; k < GN_INFER_SLOTS; ++k) {
+        t->arena_used[k] = 0;
+    }
     t->bytes_written = 0;
     t->write_failures = 0;
     hal.now_us = hal_now_us;
@@ -101,9 +103,10 @@ int gn_twin_init(gn_twin *t, gn_node *n, int fd, gn_twin_infer_fn infer, gn_twin
     inf.run = infer_run;
     inf.arena_used = infer_arena_used;
     inf.ctx = t;
-    return gn_node_init(n, &hal, &inf, board, hs);
+    return gn_node_init(n, &hal, &inf, board, hs, vo2);
 }
 
 uint32_t gn_twin_size(void) { return (uint32_t)sizeof(gn_twin); }
 uint32_t gn_twin_hs_model_size(void) { return (uint32_t)sizeof(gn_hs_model); }
+uint32_t gn_twin_vo2_model_size(void) { return (uint32_t)sizeof(gn_vo2_model); }
 uint32_t gn_twin_board_size(void) { return (uint32_t)sizeof(gn_node_board); }

@@ -26,18 +26,20 @@ typedef struct {
     int fd;                   /* where frames go (pty master) */
     gn_twin_infer_fn infer;   /* NULL: no model */
     gn_twin_imu_fn imu;       /* NULL: live mode has no producer */
-    uint32_t arena_used;      /* reported by the interpreter (set by the host side) */
+    uint32_t arena_used[GN_INFER_SLOTS]; /* per model (gn_infer.h index), reported by the interpreter
+                                            (set by the host side) */
     uint64_t bytes_written;
     uint32_t write_failures;  /* frames the pty did not take within the timeout */
 } gn_twin;
 
-/* Wire the HAL to t and initialise n (gn_node_init's return code). hs may be NULL. */
+/* Wire the HAL to t and initialise n (gn_node_init's return code). hs and vo2 may be NULL. */
 int gn_twin_init(gn_twin *t, gn_node *n, int fd, gn_twin_infer_fn infer, gn_twin_imu_fn imu,
-                 const gn_node_board *board, const gn_hs_model *hs);
+                 const gn_node_board *board, const gn_hs_model *hs, const gn_vo2_model *vo2);
 
 /* sizeof of the structs the host side fills, to check its mirrors. */
 uint32_t gn_twin_size(void);
 uint32_t gn_twin_hs_model_size(void);
+uint32_t gn_twin_vo2_model_size(void);
 uint32_t gn_twin_board_size(void);
 
 /* The node's clock now (us), for the host side's bookkeeping. */

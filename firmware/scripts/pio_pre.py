@@ -1,11 +1,13 @@
 """PlatformIO pre-build script: the board's generated headers and the models, checked, before compiling.
 
-For env E (= a board of ../boards.yaml) and GAITNODE_MODELS="heel_strike=MODEL_DIR[,NAME=DIR...]":
+For env E (= a board of ../boards.yaml) and GAITNODE_MODELS="heel_strike=MODEL_DIR[,vo2=VO2_DIR]" (one
+entry per model the board's boards.yaml `models` lists):
 1. `gaitnode boards header --board E -o GEN --force` writes gn_board_E.h into GEN
    (= .pio/build/E/gaitnode_gen);
 2. `gaitnode boards check --board E --model-dir ...` fails the build, with its message, when the
    models exceed the board's flash / RAM / arena budgets;
-3. copies MODEL_DIR/c/<name>_model_{data.h,data.cc,config.h} (from `gaitnode quantize`) into GEN;
+3. copies MODEL_DIR/c/<name>_model_{data.h,data.cc,config.h} (from `gaitnode quantize heel-strike`,
+   `gaitnode quantize vo2`) into GEN;
 4. `gaitnode manifest --board E --firmware-dir . --gen-dir GEN ...` writes GEN/gaitnode_build.json:
    the firmware id ("<version>+<8 hex of the sources' sha256>"), the protocol version and each
    model's sha256 (host/build_manifest.py); GEN/gn_firmware_id.h defines GN_FIRMWARE_ID, which
@@ -128,7 +130,7 @@ def main():
         for pattern in MODEL_FILES:
             src = os.path.join(path, "c", pattern.format(name=name))
             if not os.path.isfile(src):
-                fail("%s is missing: run `gaitnode quantize heel-strike %s` first" % (src, path))
+                fail("%s is missing: run `gaitnode quantize %s %s` first" % (src, name.replace("_", "-"), path))
             copy_if_changed(src, os.path.join(GEN_DIR, os.path.basename(src)))
     manifest = os.path.join(GEN_DIR, MANIFEST)
     run_cli(["manifest", "--board", PIO_ENV, "--file", boards_file, "--firmware-dir", PROJECT_DIR, "--gen-dir",

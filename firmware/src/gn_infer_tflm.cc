@@ -19,6 +19,10 @@
 #include "heel_strike_model_config.h"
 #include "heel_strike_model_data.h"
 #endif
+#if GN_MODEL_VO2
+#include "vo2_model_config.h"
+#include "vo2_model_data.h"
+#endif
 
 namespace {
 
@@ -27,10 +31,11 @@ struct Slot {
     tflite::MicroInterpreter *interp;
     TfLiteTensor *input;
     TfLiteTensor *output;
+    bool ready;
 };
 
-Slot g_slots[GN_MAX_MODELS];
-uint32_t g_n_slots;
+// Indexed by the gn_infer model index (gn_infer.h).
+Slot g_slots[GN_INFER_SLOTS];
 
 // Check the model's int8 input and output sizes against what the node will pass.
 int check_io(Slot &s, size_t in_bytes, size_t out_bytes) {
@@ -64,9 +69,31 @@ int init_heel_strike(Slot &s) {
 }
 #endif
 
+#if GN_MODEL_VO2
+// The VO2 model: its own resolver (its ops), arena and interpreter; one int8 value out.
+using Vo2Resolver = tflite::MicroMutableOpResolver<GN_VO2_OP_COUNT>;
+alignas(16) uint8_t g_vo2_arena[GN_VO2_ARENA_BYTES];
+alignas(Vo2Resolver) uint8_t g_vo2_resolver_mem[sizeof(Vo2Resolver)];
+alignas(tflite::MicroInterpreter) uint8_t g_vo2_interp_mem[sizeof(tflite::MicroInterpreter)];
+
+int init_vo2(Slot &s) {
+    const tflite::Model *model = tflite::GetModel(g_vo2_model_data);
+    if (model->version() != TFLITE_SCHEMA_VERSION) return 1;
+    Vo2Resolver *resolver = new (g_vo2_resolver_mem) Vo2Resolver();
+    bool ok = true;
+#define GN_ADD_OP(method) ok = ok && resolver->method() == kTfLiteOk;
+    GN_VO2_OPS(GN_ADD_OP)
+#undef GN_ADD_OP
+    if (!ok) return 2;
+    s.interp = new (g_vo2_interp_mem) tflite::MicroInterpreter(model, *resolver, g_vo2_arena, sizeof g_vo2_arena);
+    if (s.interp->AllocateTensors() != kTfLiteOk) return 3;
+    return check_io(s, (size_t)GN_VO2_WINDOW * GN_VO2_CHANNELS, 1u);
+}
+#endif
+
 int run_model(void *ctx, uint8_t model, const int8_t *in, uint32_t in_len, int8_t *out, uint32_t out_len) {
     (void)ctx;
-    if (model >= g_n_slots) return 1;
+    if (model >= GN_INFER_SLOTS || !g_slots[model].ready) return 1;
     Slot &s = g_slots[model];
     if (in_len != s.input->bytes || out_len != s.output->bytes) return 2;
     // Back to the state after AllocateTensors: zero LSTM state (variable tensors), so this window
@@ -80,22 +107,35 @@ int run_model(void *ctx, uint8_t model, const int8_t *in, uint32_t in_len, int8_
 
 uint32_t arena_used(void *ctx, uint8_t model) {
     (void)ctx;
-    if (model >= g_n_slots) return 0;
+    if (model >= GN_INFER_SLOTS || !g_slots[model].ready) return 0;
     return (uint32_t)g_slots[model].interp->arena_used_bytes();
 }
 
 }  // namespace
 
 extern "C" int gn_infer_tflm_init(gn_infer *infer) {
-    g_n_slots = 0;
+    int first_error = 0;
+    for (uint32_t i = 0; i < GN_INFER_SLOTS; ++i) g_slots[i].ready = false;
     infer->run = run_model;
     infer->arena_used = arena_used;
     infer->ctx = nullptr;
 #if GN_MODEL_HEEL_STRIKE
-    static_assert(GN_INFER_HEEL_STRIKE == 0u, "the heel-strike model is the table's first entry");
-    int rc = init_heel_strike(g_slots[GN_INFER_HEEL_STRIKE]);
-    if (rc != 0) return rc;
-    g_n_slots = 1;
+    {
+        const int rc = init_heel_strike(g_slots[GN_INFER_HEEL_STRIKE]);
+        g_slots[GN_INFER_HEEL_STRIKE].ready = rc == 0;
+        if (rc != 0 && first_error == 0) first_error = rc;
+    }
 #endif
-    return 0;
+#if GN_MODEL_VO2
+    {
+        const int rc = init_vo2(g_slots[GN_INFER_VO2]);
+        g_slots[GN_INFER_VO2].ready = rc == 0;
+        if (rc != 0 && first_error == 0) first_error = 10 + rc;
+    }
+#endif
+    return first_error;
+}
+
+extern "C" int gn_infer_tflm_ready(uint8_t model) {
+    return model < GN_INFER_SLOTS && g_slots[model].ready ? 1 : 0;
 }

@@ -1,7 +1,8 @@
 // main.cpp - the gaitnode sensor node on an Arduino-framework board.
 //
-// setup: serial at the board's baud, the heel-strike model into TFLite-Micro, the IMU with the
-// board's ranges, then the node (gn_node_init) and its INFO announcement (gn_node_start).
+// setup: serial at the board's baud, the heel-strike and VO2 models (those the board carries) into
+// TFLite-Micro, the IMU with the board's ranges, then the node (gn_node_init) and its INFO
+// announcement (gn_node_start).
 // loop:  received bytes -> gn_node_rx; gn_node_poll (ring -> pipeline -> frames); TX queue -> port.
 // Everything board-specific comes from the generated gn_board_<env>.h (boards.yaml), included
 // through gn_config.h by -DGN_BOARD_HEADER (platformio.ini).
@@ -28,8 +29,9 @@
 #define GN_NODE_FIRMWARE GN_FIRMWARE_VERSION
 #endif
 
-static gn_node g_node; /* ~12 KB: static, not on a stack (gaitnode boards check counts it) */
+static gn_node g_node; /* ~14 KB: static, not on a stack (gaitnode boards check counts it) */
 static gn_hs_model g_hs;
+static gn_vo2_model g_vo2;
 static gn_infer g_infer;
 
 // Device clock: micros() extended to 64 bits (it wraps every 71.6 minutes). The node calls it
@@ -66,10 +68,14 @@ static uint64_t clock_now_us(void *ctx) {
 void setup() {
     hal_serial_begin(GN_UART_BAUD);
 
-    // The model: without it (or if TFLM refuses it) the node still runs the classical detector;
-    // INFO then lists no model, which the host shows.
+    // The models: one TFLM refuses is left out and the node runs without it (no heel-strike model:
+    // the classical detector drives cadence and ACSM; no VO2 model: ACSM only). INFO lists the
+    // models that run, which the host shows.
+    (void)gn_infer_tflm_init(&g_infer);
     const gn_hs_model *hs = nullptr;
-    if (gn_models_fill_heel_strike(&g_hs) == 0 && gn_infer_tflm_init(&g_infer) == 0) hs = &g_hs;
+    const gn_vo2_model *vo2 = nullptr;
+    if (gn_infer_tflm_ready(GN_INFER_HEEL_STRIKE) && gn_models_fill_heel_strike(&g_hs) == 0) hs = &g_hs;
+    if (gn_infer_tflm_ready(GN_INFER_VO2) && gn_models_fill_vo2(&g_vo2) == 0) vo2 = &g_vo2;
 
     // A missing IMU leaves replay mode working (the host streams recorded samples).
     (void)imu_provider_begin(&g_node);
@@ -78,8 +84,12 @@ void setup() {
                              imu_provider_start, imu_provider_stop, nullptr};
     const gn_node_board board = {GN_NODE_FIRMWARE, GN_BOARD_NAME, GN_SAMPLE_RATE_HZ,
                                  GN_ACC_RANGE_G, GN_GYR_RANGE_DPS, GN_MAG_RANGE_UT};
-    int rc = gn_node_init(&g_node, &hal, &g_infer, &board, hs);
-    if (rc >= 2 && hs != nullptr) rc = gn_node_init(&g_node, &hal, &g_infer, &board, nullptr);
+    int rc = gn_node_init(&g_node, &hal, &g_infer, &board, hs, vo2);
+    if (rc >= 5 && vo2 != nullptr) {  // the VO2 description was refused: run without it
+        vo2 = nullptr;
+        rc = gn_node_init(&g_node, &hal, &g_infer, &board, hs, vo2);
+    }
+    if (rc >= 2 && rc <= 4 && hs != nullptr) rc = gn_node_init(&g_node, &hal, &g_infer, &board, nullptr, vo2);
     if (rc != 0) halt(rc);
     gn_node_start(&g_node);
 }

@@ -115,6 +115,21 @@ static void test_params_are_checked(void)
     GN_CHECK_EQ_INT(gn_cadence_init(&cad, &q), 0);
 }
 
+static void test_stride_at_an_index_knows_when_the_leg_stopped(void)
+{
+    float s = 0.0f;
+    init_default();
+    GN_CHECK_EQ_INT(gn_cadence_stride_at(&cad, 0u, &s), 0);
+    gn_cadence_push(&cad, 100u, 0.0f);
+    GN_CHECK_EQ_INT(gn_cadence_stride_at(&cad, 120u, &s), 0); /* one heel strike: no stride */
+    gn_cadence_push(&cad, 220u, 0.0f);
+    GN_CHECK_EQ_INT(gn_cadence_stride_at(&cad, 470u, &s), 1); /* 2.5 s after the last: still walking */
+    GN_CHECK_NEAR(s, 1.2, 1e-6);
+    GN_CHECK_EQ_INT(gn_cadence_stride_at(&cad, 471u, &s), 0); /* longer than any stride: stopped */
+    GN_CHECK_EQ_INT(gn_cadence_stride_at(&cad, 200u, &s), 1); /* a query before the event's index */
+    GN_CHECK_EQ_INT(gn_cadence_size(), sizeof(gn_cadence));
+}
+
 int main(void)
 {
     GN_RUN(test_nothing_before_two_heel_strikes);
@@ -122,5 +137,6 @@ int main(void)
     GN_RUN(test_out_of_range_intervals_restart_the_history);
     GN_RUN(test_exact_after_hours_of_stream);
     GN_RUN(test_params_are_checked);
+    GN_RUN(test_stride_at_an_index_knows_when_the_leg_stopped);
     return gn_test_finish("cadence");
 }

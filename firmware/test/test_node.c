@@ -3,8 +3,10 @@
  * The mock model (the micro_speech pattern: a mock stands in for TFLM in unit tests; the twin and
  * the boards run the real interpreter) answers "heel strike" for every input sample whose first
  * channel is large, delayed by output_delay like the real contract, so events must come out at
- * known sample indices after windowing, stitching and picking. Frames are built and parsed with
- * the core's own protocol code. */
+ * known sample indices after windowing, stitching and picking. The mock VO2 model answers a
+ * constant; the mock clock can charge each inference a run time, so scheduling under load is
+ * simulated without a board. Frames are built and parsed with the core's own protocol code. */
+#include <math.h>
 #include <string.h>
 
 #include "gn_node.h"
@@ -15,6 +17,8 @@
 #define HOP 4u
 #define DELAY 2u
 #define CH 6u
+#define VCH 3u       /* the VO2 model's channels: acc x, y, z */
+#define VO2_Q 40     /* the mock VO2 model's output: 0.5 x (40 + 10) = 25 ml/kg/min */
 
 /* ---- mock platform ---- */
 static uint64_t clock_us;
@@ -24,6 +28,12 @@ static int imu_running;
 static uint16_t imu_rate;
 static int infer_fail;
 static uint32_t infer_calls;
+static uint32_t vo2_calls;
+static uint32_t vo2_window_len = 20u;         /* the VO2 model's window (samples) in setup_vo2 */
+static uint64_t infer_cost_us[GN_INFER_SLOTS]; /* mock run time charged to the clock per inference */
+/* stream index of the sample being processed at each inference, per model */
+static uint32_t ran_at[GN_INFER_SLOTS][512];
+static uint32_t n_ran[GN_INFER_SLOTS];
 
 static uint64_t m_now(void *ctx) { (void)ctx; return clock_us; }
 static uint32_t m_tx_free(void *ctx) { (void)ctx; return (uint32_t)sizeof tx - tx_len; }
@@ -37,13 +47,30 @@ static uint32_t m_write(void *ctx, const uint8_t *d, uint32_t n)
 static void m_imu_start(void *ctx, uint16_t rate) { (void)ctx; imu_running = 1; imu_rate = rate; }
 static void m_imu_stop(void *ctx) { (void)ctx; imu_running = 0; }
 
-/* out[j] = 127 (p = 1) when input sample j - DELAY has channel 0 above 50, else -128 (p = 0). */
+static gn_node node;
+
+/* Heel-strike model: out[j] = 127 (p = 1) when input sample j - DELAY has channel 0 above 50, else
+ * -128 (p = 0). VO2 model: VO2_Q. Each call advances the clock by the model's run time. */
 static int m_run(void *ctx, uint8_t model, const int8_t *in, uint32_t in_len, int8_t *out, uint32_t out_len)
 {
     uint32_t j;
     (void)ctx;
+    if (model < GN_INFER_SLOTS) {
+        clock_us += infer_cost_us[model];
+        if (n_ran[model] < 512u) {
+            ran_at[model][n_ran[model]++] = node.expect_index - 1u;
+        }
+    }
+    if (model == GN_INFER_VO2) {
+        ++vo2_calls;
+        if (infer_fail || in_len != vo2_window_len * VCH || out_len != 1u) {
+            return 1;
+        }
+        out[0] = VO2_Q;
+        return 0;
+    }
     ++infer_calls;
-    if (infer_fail || model != 0u || in_len != W * CH || out_len != W) {
+    if (infer_fail || model != GN_INFER_HEEL_STRIKE || in_len != W * CH || out_len != W) {
         return 1;
     }
     for (j = 0; j < W; ++j) {
@@ -51,15 +78,10 @@ static int m_run(void *ctx, uint8_t model, const int8_t *in, uint32_t in_len, in
     }
     return 0;
 }
-static uint32_t m_arena(void *ctx, uint8_t model) { (void)ctx; (void)model; return 1234u; }
+static uint32_t m_arena(void *ctx, uint8_t model) { (void)ctx; return model == GN_INFER_VO2 ? 4321u : 1234u; }
 
-static gn_node node;
-
-static void setup(void)
+static gn_hs_model test_hs_model(void)
 {
-    gn_node_hal hal = {m_now, m_tx_free, m_write, m_imu_start, m_imu_stop, NULL};
-    gn_infer inf = {m_run, m_arena, NULL};
-    gn_node_board board = {"fw-test", "testboard", RATE, 16, 2000, 4900};
     gn_hs_model hs;
     uint32_t c;
     memset(&hs, 0, sizeof hs);
@@ -84,12 +106,70 @@ static void setup(void)
     hs.picker.release = 0.4f;
     hs.picker.min_interval = 5;
     hs.placement = 0;
+    return hs;
+}
+
+/* A VO2 model on acc x, y, z (mean 0, std 1, scale 1), window `window`, one inference per `hop`. */
+static gn_vo2_model test_vo2_model(uint16_t window, uint16_t hop)
+{
+    gn_vo2_model v;
+    uint32_t c;
+    memset(&v, 0, sizeof v);
+    strcpy(v.name, "vo2");
+    v.sha256[31] = 0xCD;
+    v.model_bytes = 3000;
+    v.arena_bytes = 5000;
+    v.input.n_channels = VCH;
+    for (c = 0; c < VCH; ++c) {
+        v.input.channel[c] = (uint8_t)c;
+        v.input.mean[c] = 0.0f;
+        v.input.std[c] = 1.0f;
+    }
+    v.input.scale = 1.0f;
+    v.input.zero_point = 0;
+    v.window = window;
+    v.hop = hop;
+    v.out_scale = 0.5f;
+    v.out_zero_point = -10;
+    v.smooth_tau_s = 20.0f;
+    return v;
+}
+
+static const gn_node_hal test_hal = {m_now, m_tx_free, m_write, m_imu_start, m_imu_stop, NULL};
+static const gn_infer test_infer = {m_run, m_arena, NULL};
+static const gn_node_board test_board = {"fw-test", "testboard", RATE, 16, 2000, 4900};
+
+static void reset_mocks(void)
+{
     clock_us = 1000000u;
     tx_len = 0;
     imu_running = 0;
     infer_fail = 0;
     infer_calls = 0;
-    GN_CHECK_EQ_INT(gn_node_init(&node, &hal, &inf, &board, &hs), 0);
+    vo2_calls = 0;
+    memset(infer_cost_us, 0, sizeof infer_cost_us);
+    memset(n_ran, 0, sizeof n_ran);
+}
+
+/* The node with the heel-strike model (with_hs) and a VO2 model of the given window and hop (window 0: none). */
+static void setup_models(int with_hs, uint16_t vo2_window, uint16_t vo2_hop)
+{
+    const gn_hs_model hs = test_hs_model();
+    const gn_vo2_model vo2 = test_vo2_model(vo2_window, vo2_hop);
+    reset_mocks();
+    vo2_window_len = vo2_window;
+    GN_CHECK_EQ_INT(gn_node_init(&node, &test_hal, &test_infer, &test_board, with_hs ? &hs : NULL,
+                                 vo2_window > 0u ? &vo2 : NULL), 0);
+}
+
+static void setup(void)
+{
+    setup_models(1, 0, 0);
+}
+
+static void setup_vo2(void)
+{
+    setup_models(1, 20, 8);
 }
 
 /* ---- host side helpers ---- */
@@ -117,6 +197,19 @@ static void send_mode(uint8_t mode)
     gn_msg_mode m;
     m.mode = mode;
     host_send(GN_PROTOCOL_VERSION, GN_MSG_MODE, p, gn_msg_pack_mode(&m, p, sizeof p));
+}
+
+static void send_config(uint8_t sex, float age, float height, float mass, uint16_t estimate_ms)
+{
+    uint8_t p[GN_CONFIG_LEN];
+    gn_msg_config c;
+    memset(&c, 0, sizeof c);
+    c.sex = sex;
+    c.age_years = age;
+    c.height_m = height;
+    c.mass_kg = mass;
+    c.estimate_period_ms = estimate_ms;
+    host_send(GN_PROTOCOL_VERSION, GN_MSG_CONFIG, p, gn_msg_pack_config(&c, p, sizeof p));
 }
 
 static void send_samples(uint32_t first, uint32_t count, const uint32_t *markers, uint32_t n_markers)
@@ -452,17 +545,361 @@ static void test_init_rejects_bad_descriptions(void)
     gn_node_board board = {"fw", "b", RATE, 16, 2000, 4900};
     gn_hs_model hs;
     setup();
+    gn_vo2_model vo2 = test_vo2_model(20, 8);
     hs = node.hs;
     board.sample_rate_hz = 0;
-    GN_CHECK_EQ_INT(gn_node_init(&node, &hal, &inf, &board, &hs), 1);
+    GN_CHECK_EQ_INT(gn_node_init(&node, &hal, &inf, &board, &hs, NULL), 1);
     board.sample_rate_hz = RATE;
     hs.input.std[2] = 0.0f;
-    GN_CHECK_EQ_INT(gn_node_init(&node, &hal, &inf, &board, &hs), 2);
+    GN_CHECK_EQ_INT(gn_node_init(&node, &hal, &inf, &board, &hs, NULL), 2);
     hs.input.std[2] = 1.0f;
     hs.output.hop = 0;
-    GN_CHECK_EQ_INT(gn_node_init(&node, &hal, &inf, &board, &hs), 3);
+    GN_CHECK_EQ_INT(gn_node_init(&node, &hal, &inf, &board, &hs, NULL), 3);
     hs.output.hop = HOP;
-    GN_CHECK_EQ_INT(gn_node_init(&node, &hal, &inf, &board, NULL), 0); /* classical only */
+    GN_CHECK_EQ_INT(gn_node_init(&node, &hal, &inf, &board, NULL, NULL), 0); /* classical only */
+    /* the VO2 model's description */
+    vo2.input.scale = 0.0f;
+    GN_CHECK_EQ_INT(gn_node_init(&node, &hal, &inf, &board, &hs, &vo2), 5);
+    vo2 = test_vo2_model(20, 8);
+    vo2.input.channel[1] = 9;
+    GN_CHECK_EQ_INT(gn_node_init(&node, &hal, &inf, &board, &hs, &vo2), 5);
+    vo2 = test_vo2_model(GN_MAX_WINDOW + 1u, 8);
+    GN_CHECK_EQ_INT(gn_node_init(&node, &hal, &inf, &board, &hs, &vo2), 6);
+    vo2 = test_vo2_model(20, 21); /* hop longer than the window */
+    GN_CHECK_EQ_INT(gn_node_init(&node, &hal, &inf, &board, &hs, &vo2), 6);
+    vo2 = test_vo2_model(20, 8);
+    vo2.out_scale = 0.0f;
+    GN_CHECK_EQ_INT(gn_node_init(&node, &hal, &inf, &board, &hs, &vo2), 6);
+    vo2 = test_vo2_model(20, 8);
+    vo2.smooth_tau_s = -1.0f;
+    GN_CHECK_EQ_INT(gn_node_init(&node, &hal, &inf, &board, &hs, &vo2), 6);
+    vo2 = test_vo2_model(20, 8);
+    GN_CHECK_EQ_INT(gn_node_init(&node, &hal, &inf, &board, NULL, &vo2), 0); /* a VO2 model alone */
+}
+
+
+/* ---- VO2 ---- */
+
+static gn_msg_estimate estimates[256];
+static uint32_t n_estimates;
+
+/* The ESTIMATE frames among the collected output, appended to estimates[]. */
+static void take_estimates(void)
+{
+    uint32_t i;
+    for (i = 0; i < n_outs; ++i) {
+        if (outs[i].f.type == GN_MSG_ESTIMATE && n_estimates < 256u) {
+            GN_CHECK_EQ_INT(gn_msg_unpack_estimate(outs[i].f.payload, outs[i].f.len, &estimates[n_estimates]), 0);
+            ++n_estimates;
+        }
+    }
+}
+
+/* Replay `n` samples with heel-strike markers every `stride` samples from sample 30, polling after
+ * every 20 (the host's flow control keeps far below the ring's capacity). */
+static void replay_walk(uint32_t n, uint32_t stride)
+{
+    static uint32_t markers[64];
+    uint32_t k, first, n_markers = 0;
+    for (k = 30u; k < n && n_markers < 64u; k += stride) {
+        markers[n_markers++] = k;
+    }
+    for (first = 0; first < n; first += 20u) {
+        send_samples(first, 20, markers, n_markers);
+        gn_node_poll(&node);
+        collect();
+        take_estimates();
+    }
+}
+
+static void test_info_and_telemetry_list_the_vo2_model(void)
+{
+    static gn_msg_info info;
+    gn_msg_telemetry t;
+    const out_frame *o;
+    setup_vo2();
+    gn_node_start(&node);
+    collect();
+    o = first_of(GN_MSG_INFO);
+    GN_CHECK(o != NULL);
+    if (o == NULL) {
+        return;
+    }
+    GN_CHECK_EQ_INT(gn_msg_unpack_info(o->f.payload, o->f.len, &info), 0);
+    GN_CHECK_EQ_INT(info.n_models, 2);
+    GN_CHECK(strcmp(info.models[0].name, "heel_strike") == 0);
+    GN_CHECK(strcmp(info.models[1].name, "vo2") == 0);
+    GN_CHECK_EQ_INT(info.models[1].sha256[31], 0xCD);
+    GN_CHECK_EQ_INT(info.models[1].model_bytes, 3000);
+    GN_CHECK_EQ_INT(info.models[1].arena_bytes, 5000);
+    GN_CHECK_EQ_INT(info.models[1].arena_used, 4321);
+    /* per-model inference times: the mock charges 2 ms (heel strike) and 7 ms (VO2) a run */
+    infer_cost_us[GN_INFER_HEEL_STRIKE] = 2000u;
+    infer_cost_us[GN_INFER_VO2] = 7000u;
+    send_mode(GN_MODE_REPLAY);
+    send_samples(0, 20, NULL, 0);
+    gn_node_poll(&node); /* heel-strike windows at 15 and 19 */
+    send_samples(20, 20, NULL, 0);
+    gn_node_poll(&node); /* VO2 windows at 21 and 29 (first row at 2), heel strike at 23..39 */
+    clock_us += 1000000u;
+    gn_node_poll(&node);
+    collect();
+    o = first_of(GN_MSG_TELEMETRY);
+    GN_CHECK(o != NULL);
+    if (o == NULL) {
+        return;
+    }
+    GN_CHECK_EQ_INT(gn_msg_unpack_telemetry(o->f.payload, o->f.len, &t), 0);
+    GN_CHECK_EQ_INT(t.n_models, 2);
+    GN_CHECK_EQ_INT(t.models[0].count, 7);
+    GN_CHECK_EQ_INT(t.models[0].last_us, 2000);
+    GN_CHECK_EQ_INT(t.models[0].mean_us, 2000);
+    GN_CHECK_EQ_INT(t.models[0].arena_used, 1234);
+    GN_CHECK_EQ_INT(t.models[1].count, 3);
+    GN_CHECK_EQ_INT(t.models[1].last_us, 7000);
+    GN_CHECK_EQ_INT(t.models[1].max_us, 7000);
+    GN_CHECK_EQ_INT(t.models[1].mean_us, 7000);
+    GN_CHECK_EQ_INT(t.models[1].arena_used, 4321);
+    GN_CHECK_EQ_INT(t.infer_errors, 0);
+}
+
+static void test_vo2_estimates_from_both_estimators(void)
+{
+    const double walk = 3.5 + 0.1 * 0.415 * 1.75 * 120.0 / 1.1; /* ACSM, male 1.75 m, stride 1.1 s */
+    const double a = 1.0 - exp(-1.0 / 30.0);                    /* 1 s estimates, tau 30 s */
+    double prev = -1.0, acsm_last = 0.0;
+    uint32_t i, n_acsm = 0, n_cnn = 0, n_ml_min = 0, n_cadence = 0, recurrence = 0;
+    setup_vo2();
+    send_config(GN_SEX_MALE, 30.0f, 1.75f, 70.0f, 1000);
+    collect();
+    GN_CHECK_EQ_INT(count_type(GN_MSG_ACK), 1);
+    n_estimates = 0;
+    send_mode(GN_MODE_REPLAY);
+    replay_walk(1500, 110);
+    for (i = 0; i < n_estimates; ++i) {
+        const gn_msg_estimate *e = &estimates[i];
+        if (e->kind == GN_EST_CADENCE) {
+            ++n_cadence;
+            GN_CHECK_NEAR(e->value, 120.0 / 1.1, 1e-3);
+        } else if (e->kind == GN_EST_VO2_ML_KG_MIN && e->estimator == GN_ESTIMATOR_ACSM) {
+            if (n_acsm == 0u) {
+                GN_CHECK_NEAR(e->value, 3.5, 1e-6); /* the first second: no stride yet, standing */
+            } else if (prev > 4.0) {
+                /* walking: each estimate moves a = 1 - exp(-1/30) of the way to the walking value */
+                GN_CHECK_NEAR((e->value - prev) / (walk - prev), a, 1e-3);
+                ++recurrence;
+            }
+            prev = e->value;
+            acsm_last = e->value;
+            ++n_acsm;
+            GN_CHECK_EQ_INT(e->sample_index % 100u, 0u); /* every 100 samples (1 s) */
+        } else if (e->kind == GN_EST_VO2_ML_KG_MIN && e->estimator == GN_ESTIMATOR_CNN_LSTM) {
+            GN_CHECK_NEAR(e->value, 25.0, 1e-5); /* 0.5 x (40 + 10), constant through the smoother */
+            ++n_cnn;
+        } else if (e->kind == GN_EST_VO2_ML_MIN) {
+            /* follows its ml/kg/min frame of the same estimator and index, times 70 kg */
+            const gn_msg_estimate *per_kg = &estimates[i - 1u];
+            GN_CHECK_EQ_INT(per_kg->kind, GN_EST_VO2_ML_KG_MIN);
+            GN_CHECK_EQ_INT(per_kg->estimator, e->estimator);
+            GN_CHECK_EQ_INT(per_kg->sample_index, e->sample_index);
+            GN_CHECK_NEAR(e->value, per_kg->value * 70.0f, 1e-3);
+            ++n_ml_min;
+        }
+    }
+    GN_CHECK_EQ_INT(n_acsm, 14); /* estimates at 100, 200, ..., 1400 */
+    GN_CHECK_EQ_INT(n_cnn, 14);
+    GN_CHECK_EQ_INT(n_ml_min, 28);
+    GN_CHECK(n_cadence >= 10u);
+    GN_CHECK(recurrence >= 10u);
+    GN_CHECK(acsm_last > 4.0 && acsm_last < walk);
+    GN_CHECK_EQ_INT(count_type(GN_MSG_NACK), 0);
+}
+
+static void test_vo2_values_need_height_and_mass(void)
+{
+    uint32_t i, n_acsm = 0, n_cnn = 0, n_ml_min = 0;
+    setup_vo2();
+    send_config(GN_SEX_UNKNOWN, 0.0f, 0.0f, 0.0f, 1000); /* nothing known about the subject */
+    n_estimates = 0;
+    send_mode(GN_MODE_REPLAY);
+    replay_walk(500, 110);
+    for (i = 0; i < n_estimates; ++i) {
+        n_acsm += estimates[i].estimator == GN_ESTIMATOR_ACSM;
+        n_cnn += estimates[i].estimator == GN_ESTIMATOR_CNN_LSTM;
+        n_ml_min += estimates[i].kind == GN_EST_VO2_ML_MIN;
+    }
+    GN_CHECK_EQ_INT(n_acsm, 0);   /* ACSM needs the height */
+    GN_CHECK_EQ_INT(n_cnn, 4);    /* the model does not */
+    GN_CHECK_EQ_INT(n_ml_min, 0); /* ml/min needs the mass */
+}
+
+/* The heel-strike payloads of one run, to compare runs with and without the VO2 model. */
+static uint8_t hs_bytes[64][GN_HEEL_STRIKE_LEN];
+static uint32_t n_hs;
+
+static void take_heel_strikes(uint8_t (*dst)[GN_HEEL_STRIKE_LEN], uint32_t *n)
+{
+    uint32_t i;
+    for (i = 0; i < n_outs; ++i) {
+        if (outs[i].f.type == GN_MSG_HEEL_STRIKE && *n < 64u) {
+            GN_CHECK_EQ_INT(outs[i].f.len, GN_HEEL_STRIKE_LEN);
+            memcpy(dst[(*n)++], outs[i].f.payload, GN_HEEL_STRIKE_LEN);
+        }
+    }
+}
+
+/* Live mode at 100 Hz for n samples with heel-strike bumps every 110: the ISR delivers each sample
+ * at its time, the loop polls whenever it is free, and every inference costs its mock run time
+ * (what a slow board takes), so a long VO2 inference delays the samples behind it in the ring. */
+static void run_live_walk(uint32_t n, uint8_t (*dst)[GN_HEEL_STRIKE_LEN], uint32_t *n_dst)
+{
+    const uint64_t t0 = clock_us;
+    uint32_t k = 0;
+    *n_dst = 0;
+    send_mode(GN_MODE_LIVE);
+    collect();
+    while (k < n || gn_ring_count(&node.ring) > 0u) {
+        while (k < n && t0 + (uint64_t)k * 10000u <= clock_us) {
+            int16_t raw[GN_AXES] = {0};
+            if (k >= 30u && (k - 30u) % 110u < 3u) {
+                raw[0] = 20889;
+            }
+            gn_node_imu_isr(&node, raw);
+            ++k;
+        }
+        if (gn_ring_count(&node.ring) == 0u) {
+            clock_us = t0 + (uint64_t)k * 10000u; /* idle until the next sample */
+            continue;
+        }
+        gn_node_poll(&node);
+        collect();
+        take_heel_strikes(dst, n_dst);
+    }
+    send_mode(GN_MODE_IDLE);
+    collect();
+    take_heel_strikes(dst, n_dst);
+}
+
+static void test_vo2_model_leaves_heel_strikes_identical_and_drops_nothing(void)
+{
+    static uint8_t with_vo2[64][GN_HEEL_STRIKE_LEN];
+    uint32_t n_with = 0, i;
+    /* a board-like load: 10 ms per heel-strike window (every 40 ms), 300 ms per VO2 window (every 1 s) */
+    setup_models(1, 100, 100);
+    infer_cost_us[GN_INFER_HEEL_STRIKE] = 10000u;
+    infer_cost_us[GN_INFER_VO2] = 300000u;
+    run_live_walk(2000, with_vo2, &n_with);
+    GN_CHECK_EQ_INT(node.ring.dropped, 0);
+    GN_CHECK(node.ring.high_water < GN_RING_CAPACITY / 4u); /* 300 ms of samples, and a little */
+    GN_CHECK(vo2_calls >= 18u);
+    GN_CHECK_EQ_INT(node.telemetry.infer_errors, 0);
+
+    setup_models(1, 0, 0); /* the same walk, same heel-strike cost, no VO2 model */
+    infer_cost_us[GN_INFER_HEEL_STRIKE] = 10000u;
+    run_live_walk(2000, hs_bytes, &n_hs);
+    GN_CHECK_EQ_INT(node.ring.dropped, 0);
+    GN_CHECK_EQ_INT(n_hs, n_with);
+    GN_CHECK_EQ_INT(n_hs, 18); /* the network finds every bump (1 + (2000 - 30 - 3) / 110) */
+    for (i = 0; i < n_hs && i < n_with; ++i) {
+        GN_CHECK_EQ_INT(memcmp(hs_bytes[i], with_vo2[i], GN_HEEL_STRIKE_LEN), 0);
+    }
+}
+
+static void test_no_sample_runs_both_networks(void)
+{
+    uint32_t i, j, shared = 0;
+    setup_vo2();
+    send_mode(GN_MODE_REPLAY);
+    replay_walk(600, 110);
+    GN_CHECK(n_ran[GN_INFER_HEEL_STRIKE] > 100u && n_ran[GN_INFER_VO2] > 50u);
+    for (i = 0; i < n_ran[GN_INFER_VO2]; ++i) {
+        /* each VO2 window completes half a heel-strike hop after one */
+        GN_CHECK_EQ_INT(ran_at[GN_INFER_VO2][i] % HOP, (W - 1u + HOP / 2u) % HOP);
+        for (j = 0; j < n_ran[GN_INFER_HEEL_STRIKE]; ++j) {
+            shared += ran_at[GN_INFER_VO2][i] == ran_at[GN_INFER_HEEL_STRIKE][j];
+        }
+    }
+    GN_CHECK_EQ_INT(shared, 0);
+    GN_CHECK_EQ_INT(ran_at[GN_INFER_VO2][0], 21); /* first row at 2, window of 20 */
+}
+
+/* Sagittal angular rate of a shank over one 1.1 s stride (deg/s), as test_gyro_hs.c. */
+static float shank_rate(float ph)
+{
+    const float a = (ph - 40.0f) / 6.0f, b = (ph - 70.0f) / 8.0f, c = (ph - 92.0f) / 3.0f;
+    return -90.0f * expf(-0.5f * a * a) + 350.0f * expf(-0.5f * b * b) - 150.0f * expf(-0.5f * c * c);
+}
+
+static void test_classical_events_drive_acsm_without_a_network(void)
+{
+    static gn_msg_samples smp;
+    static uint8_t p[GN_MAX_PAYLOAD];
+    const double walk = 3.5 + 0.1 * 0.414 * 1.70 * 120.0 / 1.1;
+    uint32_t first, k, i, n_cadence = 0, n_acsm = 0;
+    float last_acsm = 0.0f;
+    setup_models(0, 0, 0);
+    send_config(GN_SEX_UNKNOWN, 0.0f, 1.70f, 0.0f, 1000);
+    n_estimates = 0;
+    send_mode(GN_MODE_REPLAY);
+    for (first = 0; first < 3000u; first += 20u) {
+        memset(&smp, 0, sizeof smp);
+        smp.first_index = first;
+        smp.count = 20;
+        for (k = 0; k < 20u; ++k) {
+            smp.raw[k][1] = 2048; /* 1 g */
+            smp.raw[k][5] = (int16_t)(shank_rate((float)((first + k) % 110u)) * 16.384f);
+        }
+        host_send(GN_PROTOCOL_VERSION, GN_MSG_SAMPLES, p, gn_msg_pack_samples(&smp, p, sizeof p));
+        gn_node_poll(&node);
+        collect();
+        take_estimates();
+    }
+    for (i = 0; i < n_estimates; ++i) {
+        if (estimates[i].kind == GN_EST_STRIDE_TIME) {
+            GN_CHECK_NEAR(estimates[i].value, 1.1, 0.01);
+            ++n_cadence;
+        }
+        if (estimates[i].estimator == GN_ESTIMATOR_ACSM) {
+            last_acsm = estimates[i].value;
+            ++n_acsm;
+        }
+    }
+    GN_CHECK(n_cadence >= 20u);
+    GN_CHECK_EQ_INT(n_acsm, 29);
+    GN_CHECK(last_acsm > 0.5 * (3.5 + walk) && last_acsm < walk); /* on its way up to the walking value */
+}
+
+static void test_config_outside_physiology_is_refused(void)
+{
+    gn_msg_nack nack;
+    setup();
+    send_config(GN_SEX_MALE, 30.0f, 1.75f, 70.0f, 0);
+    collect();
+    GN_CHECK_EQ_INT(count_type(GN_MSG_ACK), 1);
+    send_config(GN_SEX_MALE, 30.0f, 0.3f, 70.0f, 0); /* a height in the wrong unit */
+    collect();
+    nack = last_nack();
+    GN_CHECK_EQ_INT(nack.reason, GN_NACK_PHYSIOLOGY);
+    GN_CHECK_EQ_INT(nack.detail, 7);
+    send_config(GN_SEX_MALE, 3.0f, 1.75f, 70.0f, 0);
+    collect();
+    GN_CHECK_EQ_INT(last_nack().reason, GN_NACK_PHYSIOLOGY);
+    GN_CHECK_EQ_INT(last_nack().detail, 3);
+    send_config(GN_SEX_MALE, 30.0f, 1.75f, 350.0f, 0); /* a mass in lb */
+    collect();
+    GN_CHECK_EQ_INT(last_nack().reason, GN_NACK_PHYSIOLOGY);
+    GN_CHECK_EQ_INT(last_nack().detail, 11);
+    send_config(GN_SEX_MALE, 30.0f, 175.0f, 70.0f, 0); /* outside the wire range: still BAD_VALUE */
+    collect();
+    GN_CHECK_EQ_INT(last_nack().reason, GN_NACK_BAD_VALUE);
+    GN_CHECK_EQ_INT(last_nack().detail, 7);
+    /* nothing refused took effect; unknown (0) stays allowed */
+    GN_CHECK_NEAR(node.config.height_m, 1.75, 1e-6);
+    GN_CHECK_NEAR(node.config.mass_kg, 70.0, 1e-6);
+    GN_CHECK_EQ_INT(node.telemetry.rx_rejected, 4);
+    send_config(GN_SEX_UNKNOWN, 0.0f, 0.0f, 0.0f, 0);
+    collect();
+    GN_CHECK_EQ_INT(count_type(GN_MSG_ACK), 1);
 }
 
 static uint32_t lcg_state = 12345u;
@@ -480,7 +917,7 @@ static void test_fuzzed_frames_never_break_the_node(void)
     static uint8_t payload[GN_MAX_PAYLOAD];
     static uint8_t wire[GN_FRAME_MAX_WIRE];
     uint32_t k, i, good = 0, answers;
-    setup();
+    setup_vo2(); /* both models: every path of the pipeline */
     for (k = 0; k < 3000u; ++k) {
         gn_frame f;
         uint32_t len = lcg() % 4u == 0u ? lcg() % (GN_MAX_PAYLOAD + 1u) : lcg() % 24u, n;
@@ -529,6 +966,13 @@ int main(void)
     GN_RUN(test_live_mode_streams_isr_samples);
     GN_RUN(test_telemetry_reports_counters);
     GN_RUN(test_init_rejects_bad_descriptions);
+    GN_RUN(test_info_and_telemetry_list_the_vo2_model);
+    GN_RUN(test_vo2_estimates_from_both_estimators);
+    GN_RUN(test_vo2_values_need_height_and_mass);
+    GN_RUN(test_vo2_model_leaves_heel_strikes_identical_and_drops_nothing);
+    GN_RUN(test_no_sample_runs_both_networks);
+    GN_RUN(test_classical_events_drive_acsm_without_a_network);
+    GN_RUN(test_config_outside_physiology_is_refused);
     GN_RUN(test_fuzzed_frames_never_break_the_node);
     return gn_test_finish("node");
 }

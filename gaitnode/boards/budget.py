@@ -3,6 +3,7 @@
     report = check_budget(get_board("nano33ble"), {"heel_strike": Path("models/hs_shank")})
     report.ram_bytes, report.ram_headroom_pct, report.summary()
 
+Models: heel_strike and vo2 (boards.yaml `models`), each counted with its own sizes.
 Inputs per model dir: c/<name>_model_config.h (what the firmware compiles: GN_<NAME>_MODEL_BYTES,
 GN_<NAME>_ARENA_BYTES, window, channels) and, when present, quantize.json (cross-checked so stale
 C sources are caught). The core's RAM is sizeof(gn_node) for the board: a one-line probe compiled
@@ -111,10 +112,15 @@ class BudgetReport:
                 "ram_budget": self.ram_budget, "ram_headroom_pct": self.ram_headroom_pct, "compiler": self.compiler}
 
 
-def _macro_int(text: str, macro: str, where: Path) -> int:
+def quantize_command(name: str) -> str:
+    """The command that writes model `name`'s C sources (heel_strike -> `gaitnode quantize heel-strike`)."""
+    return f"gaitnode quantize {name.replace('_', '-')}"
+
+
+def _macro_int(text: str, macro: str, where: Path, name: str) -> int:
     m = re.search(rf"^#define {macro} \(?(-?\d+)\)?\s*$", text, re.MULTILINE)
     if m is None:
-        raise GaitnodeError(f"{where}: no {macro}; regenerate it with `gaitnode quantize heel-strike MODEL_DIR`")
+        raise GaitnodeError(f"{where}: no {macro}; regenerate it with `{quantize_command(name)} MODEL_DIR`")
     return int(m.group(1))
 
 
@@ -125,14 +131,15 @@ def model_cost(name: str, model_dir) -> ModelCost:
     try:
         text = config.read_text(encoding="ascii")
     except FileNotFoundError:
-        raise GaitnodeError(f"{config}: no such file; {model_dir} has no C sources for {name} (run `gaitnode "
-                            "quantize heel-strike` on it first)") from None
+        raise GaitnodeError(f"{config}: no such file; {model_dir} has no C sources for {name} (run "
+                            f"`{quantize_command(name)}` on it first)") from None
     except (OSError, UnicodeDecodeError) as e:
         raise GaitnodeError(f"{config}: cannot be read ({e})") from None
     p = f"GN_{name.upper()}"
-    cost = ModelCost(name=name, model_dir=model_dir, model_bytes=_macro_int(text, f"{p}_MODEL_BYTES", config),
-                     arena_bytes=_macro_int(text, f"{p}_ARENA_BYTES", config),
-                     window=_macro_int(text, f"{p}_WINDOW", config), channels=_macro_int(text, f"{p}_CHANNELS", config))
+    cost = ModelCost(name=name, model_dir=model_dir, model_bytes=_macro_int(text, f"{p}_MODEL_BYTES", config, name),
+                     arena_bytes=_macro_int(text, f"{p}_ARENA_BYTES", config, name),
+                     window=_macro_int(text, f"{p}_WINDOW", config, name),
+                     channels=_macro_int(text, f"{p}_CHANNELS", config, name))
     report = model_dir / REPORT_FILE
     if report.exists():
         try:
@@ -144,7 +151,7 @@ def model_cost(name: str, model_dir) -> ModelCost:
         for key, value in (("model_int8_bytes", cost.model_bytes), ("arena_bytes", cost.arena_bytes)):
             if key in q and q[key] != value:
                 raise GaitnodeError(f"{model_dir}: {REPORT_FILE} says {key} {q[key]} but {config.name} says {value}; "
-                                    "the C sources are stale (re-run `gaitnode quantize heel-strike --force`)")
+                                    f"the C sources are stale (re-run `{quantize_command(name)} --force`)")
     return cost
 
 
@@ -188,9 +195,12 @@ def core_ram_bytes(board: Board) -> tuple[int, str]:
 def check_budget(board: Board, model_dirs: dict, *, raise_on_failure: bool = True) -> BudgetReport:
     """Check the board's models (name -> model dir) against its budgets.
 
-    Every model the board lists needs a dir, and every dir must be for a model the board lists.
-    Raises GaitnodeError naming the numbers when a budget is exceeded (all problems in one
-    message); with raise_on_failure=False the report's `problems` lists them instead.
+    Every dir must be for a model the board lists, and on a board (PlatformIO env) every model it
+    lists needs a dir: the firmware compiles them all. The twin runs whichever of its models it is
+    given, so the models given are what count. Every model given counts: flash is the sum of the
+    int8 models, RAM the sum of their arenas + the core + the TX queue, and each arena must fit the
+    per-model budget. Raises GaitnodeError naming the numbers when a budget is exceeded (all
+    problems in one message); with raise_on_failure=False the report's `problems` lists them instead.
     """
     names = dict(model_dirs or {})
     extra = [n for n in names if n not in board.models]
@@ -198,10 +208,10 @@ def check_budget(board: Board, model_dirs: dict, *, raise_on_failure: bool = Tru
         raise GaitnodeError(f"{board.name}: {extra[0]} is not among the board's models "
                             f"({', '.join(board.models) or 'none'}; see boards.yaml)")
     missing = [n for n in board.models if n not in names]
-    if missing:
+    if missing and board.platformio is not None:
         raise GaitnodeError(f"{board.name}: no model dir for {missing[0]} (the board carries "
                             f"{', '.join(board.models)}; give {missing[0]}=MODEL_DIR)")
-    costs = [model_cost(n, names[n]) for n in board.models]
+    costs = [model_cost(n, names[n]) for n in board.models if n in names]
     core, compiler = core_ram_bytes(board)
     b = board.budgets
     flash = sum(c.model_bytes for c in costs)

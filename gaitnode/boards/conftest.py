@@ -61,6 +61,21 @@ def fake_model_dir(path: Path, *, model_bytes: int = 34520, arena_bytes: int = 1
     return path
 
 
+def fake_vo2_model_dir(path: Path, *, model_bytes: int = 41000, arena_bytes: int = 21000, window: int = 128,
+                       channels: int = 6) -> Path:
+    """A VO2 model dir as the budget check reads it: c/vo2_model_config.h with the size macros of
+    the VO2 config header (GN_VO2_*) and a matching quantize.json."""
+    path = Path(path)
+    (path / "c").mkdir(parents=True, exist_ok=True)
+    (path / "c" / "vo2_model_config.h").write_text(
+        "/* vo2_model_config.h: budget input of the boards tests */\n"
+        f"#define GN_VO2_WINDOW {window}\n#define GN_VO2_CHANNELS {channels}\n#define GN_VO2_HOP 100\n"
+        f"#define GN_VO2_MODEL_BYTES {model_bytes}\n#define GN_VO2_ARENA_BYTES {arena_bytes}\n", encoding="ascii")
+    report = {"format": "gaitnode-quantize", "version": 1, "model_int8_bytes": model_bytes, "arena_bytes": arena_bytes}
+    (path / "quantize.json").write_text(json.dumps(report), encoding="utf-8")
+    return path
+
+
 @pytest.fixture
 def boards_data() -> dict:
     return repo_boards()

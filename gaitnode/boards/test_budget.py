@@ -10,7 +10,7 @@ import pytest
 
 from gaitnode.boards.budget import check_budget, core_ram_bytes, model_cost
 from gaitnode.boards.config import get_board, load_boards
-from gaitnode.boards.conftest import fake_model_dir, model_meta, repo_boards, write_boards
+from gaitnode.boards.conftest import fake_model_dir, fake_vo2_model_dir, model_meta, repo_boards, write_boards
 from gaitnode.errors import GaitnodeError
 
 
@@ -126,3 +126,56 @@ def test_model_dirs_must_match_the_board(tmp_path):
         check_budget(get_board("esp32"), {})
     with pytest.raises(GaitnodeError, match=r"esp32: vo2 is not among the board's models \(heel_strike"):
         check_budget(get_board("esp32"), {"heel_strike": d, "vo2": d})
+
+
+def with_vo2(b):
+    b["models"] = ["heel_strike", "vo2"]
+
+
+def test_heel_strike_and_vo2_models_count_together(tmp_path):
+    hs = fake_model_dir(tmp_path / "hs", model_bytes=34520, arena_bytes=15584)
+    vo2 = fake_vo2_model_dir(tmp_path / "vo2", model_bytes=41000, arena_bytes=21000)
+    board = board_with(tmp_path, "nano33ble", with_vo2)
+    r = check_budget(board, {"heel_strike": hs, "vo2": vo2})
+    core, _ = core_ram_bytes(board)
+    assert r.ok and [c.name for c in r.models] == ["heel_strike", "vo2"]
+    assert (r.flash_bytes, r.arena_bytes) == (34520 + 41000, 15584 + 21000)
+    assert r.ram_bytes == 15584 + 21000 + core + 4096
+    assert r.arena_headroom_pct == pytest.approx(100 * (32768 - 21000) / 32768)  # the larger arena
+    assert "models: heel_strike 34520 B + arena 15584 B, vo2 41000 B + arena 21000 B" in r.summary()
+
+
+def test_two_models_can_exceed_what_each_fits(tmp_path):
+    hs = fake_model_dir(tmp_path / "hs", model_bytes=150_000, arena_bytes=15584)
+    vo2 = fake_vo2_model_dir(tmp_path / "vo2", model_bytes=150_000, arena_bytes=40_000)
+    board = board_with(tmp_path, "nano33ble", with_vo2)
+    r = check_budget(board, {"heel_strike": hs, "vo2": vo2}, raise_on_failure=False)
+    core, _ = core_ram_bytes(board)
+    assert r.problems == [
+        "nano33ble: arena budget exceeded: vo2 needs 40000 B > budget 32768 B",
+        "nano33ble: flash budget exceeded: models heel_strike 150000 B + vo2 150000 B = 300000 B > budget 262144 B",
+        f"nano33ble: RAM budget exceeded: arena 55584 B + core {core} B + tx buffer 4096 B = {55584 + core + 4096} B "
+        "> budget 65536 B"]
+
+
+def test_a_board_needs_every_model_the_twin_only_those_it_is_given(tmp_path):
+    hs = fake_model_dir(tmp_path / "hs")
+    board = board_with(tmp_path, "nano33ble", with_vo2)
+    with pytest.raises(GaitnodeError, match=r"nano33ble: no model dir for vo2 \(the board carries heel_strike, vo2"):
+        check_budget(board, {"heel_strike": hs})
+    twin = get_board("twin")
+    assert twin.models == ("heel_strike", "vo2")
+    assert [c.name for c in check_budget(twin, {"heel_strike": hs}).models] == ["heel_strike"]
+    vo2 = fake_vo2_model_dir(tmp_path / "vo2")
+    assert [c.name for c in check_budget(twin, {"vo2": vo2}).models] == ["vo2"]
+
+
+def test_vo2_sources_missing_name_the_vo2_command(tmp_path):
+    with pytest.raises(GaitnodeError, match=r"vo2_model_config.h: no such file; .* \(run `gaitnode quantize vo2` "
+                                            r"on it"):
+        model_cost("vo2", tmp_path)
+    d = fake_vo2_model_dir(tmp_path / "vo2")
+    cfg = d / "c" / "vo2_model_config.h"
+    cfg.write_text(re.sub(r"#define GN_VO2_WINDOW \d+\n", "", cfg.read_text()))
+    with pytest.raises(GaitnodeError, match="no GN_VO2_WINDOW; regenerate it with `gaitnode quantize vo2 MODEL_DIR`"):
+        model_cost("vo2", d)

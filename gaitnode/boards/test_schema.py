@@ -184,9 +184,9 @@ def test_a_pty_has_no_reset_line():
 
 def test_unknown_model():
     def mutate(d):
-        d["esp32"]["models"] = ["heel_strike", "vo2"]
+        d["esp32"]["models"] = ["heel_strike", "hr"]
 
-    assert problem(mutate) == "boards.yaml: esp32.models.1: 'vo2' is not one of ['heel_strike']"
+    assert problem(mutate) == "boards.yaml: esp32.models.1: 'hr' is not one of ['heel_strike', 'vo2']"
 
 
 def test_empty_and_non_mapping_documents():

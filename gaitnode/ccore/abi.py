@@ -1,7 +1,8 @@
 """ctypes mirrors of the C core's structs and the prototypes of its functions.
 
-Mirrors gn_hs_event.h, gn_gyro_hs.h, gn_hs_picker.h, gn_hs_stitch.h and gn_input.h field for field;
-the state structs stay opaque (allocated with the size the library reports).
+Mirrors gn_hs_event.h, gn_gyro_hs.h, gn_hs_picker.h, gn_hs_stitch.h, gn_input.h, gn_acsm.h,
+gn_cadence.h and gn_vo2.h field for field; the state structs stay opaque (allocated with the size
+the library reports).
 """
 
 from __future__ import annotations
@@ -66,6 +67,30 @@ class QuantParams(ctypes.Structure):
 
 Rot = (ctypes.c_float * 3) * 3
 
+SEXES = {"unknown": 0, "female": 1, "male": 2}  # gn_sex (gn_msg.h)
+
+
+class CadenceParams(ctypes.Structure):
+    """gn_cadence_params: strides in the median, stride bounds (s), sample rate (Hz)."""
+
+    _fields_ = [("n_strides", ctypes.c_uint8), ("min_stride_s", ctypes.c_float), ("max_stride_s", ctypes.c_float),
+                ("rate_hz", ctypes.c_float)]
+
+
+class Vo2Params(ctypes.Structure):
+    """gn_vo2_params (units in gn_vo2.h)."""
+
+    _fields_ = [("rate_hz", ctypes.c_float), ("acsm_tau_s", ctypes.c_float), ("grade_frac", ctypes.c_float),
+                ("model_tau_s", ctypes.c_float), ("model_out_scale", ctypes.c_float),
+                ("model_out_zero_point", ctypes.c_int32)]
+
+
+class Vo2Result(ctypes.Structure):
+    """gn_vo2_result: which estimators have a value, smoothed and raw (ml/kg/min)."""
+
+    _fields_ = [("has_acsm", ctypes.c_uint8), ("has_model", ctypes.c_uint8), ("acsm", ctypes.c_float),
+                ("model", ctypes.c_float), ("acsm_raw", ctypes.c_float), ("model_raw", ctypes.c_float)]
+
 
 def _declare(lib: ctypes.CDLL) -> ctypes.CDLL:
     ev_p = ctypes.POINTER(HsEvent)
@@ -100,6 +125,18 @@ def _declare(lib: ctypes.CDLL) -> ctypes.CDLL:
         "gn_input_physical": (None, [ctypes.POINTER(Scale), ctypes.POINTER(Rot), c_int16_p, c_float_p]),
         "gn_quant_check": (ctypes.c_int, [ctypes.POINTER(QuantParams)]),
         "gn_input_quantize": (None, [ctypes.POINTER(QuantParams), c_float_p, c_int8_p]),
+        "gn_acsm_step_length_m": (ctypes.c_float, [ctypes.c_uint8, ctypes.c_float]),
+        "gn_acsm_speed_m_min": (ctypes.c_float, [ctypes.c_uint8, ctypes.c_float, ctypes.c_float]),
+        "gn_acsm_walk_vo2": (ctypes.c_float, [ctypes.c_float, ctypes.c_float]),
+        "gn_cadence_default_params": (None, [ctypes.POINTER(CadenceParams)]),
+        "gn_cadence_init": (ctypes.c_int, [ctypes.c_void_p, ctypes.POINTER(CadenceParams)]),
+        "gn_cadence_push": (None, [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_float]),
+        "gn_cadence_size": (ctypes.c_uint32, []),
+        "gn_vo2_default_params": (None, [ctypes.POINTER(Vo2Params)]),
+        "gn_vo2_init": (ctypes.c_int, [ctypes.c_void_p, ctypes.POINTER(Vo2Params)]),
+        "gn_vo2_estimate": (None, [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p, ctypes.c_uint8, ctypes.c_float,
+                                   ctypes.POINTER(Vo2Result)]),
+        "gn_vo2_size": (ctypes.c_uint32, []),
     }
     for name, (restype, argtypes) in protos.items():
         fn = getattr(lib, name)

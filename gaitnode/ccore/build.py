@@ -22,9 +22,10 @@ from gaitnode.errors import GaitnodeError
 REPO = Path(__file__).resolve().parents[2]
 SRC_DIR = REPO / "firmware" / "lib" / "gaitnode_core" / "src"
 # The units this package wraps (other core files may need the firmware toolchain).
-SOURCES = ("gn_gyro_hs.c", "gn_hs_picker.c", "gn_hs_stitch.c", "gn_input.c")
+SOURCES = ("gn_gyro_hs.c", "gn_hs_picker.c", "gn_hs_stitch.c", "gn_input.c", "gn_acsm.c", "gn_cadence.c",
+           "gn_vo2.c")
 HEADERS = ("gn_hs_event.h", "gn_gyro_hs.h", "gn_hs_picker.h", "gn_hs_stitch.h", "gn_input.h", "gn_config.h",
-           "gn_sample.h")
+           "gn_sample.h", "gn_acsm.h", "gn_cadence.h", "gn_vo2.h", "gn_msg.h")
 # Flags the library is built with on the host; the firmware uses the same language level.
 CFLAGS = ("-std=c11", "-O2", "-fPIC", "-shared", "-Wall", "-Wextra")
 # What the code must compile cleanly under (checked by the tests, see strict_compile).

@@ -25,8 +25,7 @@ class NodeRejected(GaitnodeError):
     """The node answered a request with NACK."""
 
     def __init__(self, nack, what: str):
-        reason = m.NackReason(nack.reason).name if nack.reason in set(m.NackReason) else str(nack.reason)
-        super().__init__(f"the node rejected {what}: {reason} (detail {nack.detail})")
+        super().__init__(f"the node rejected {what}: {m.nack_text(nack)}")
         self.nack = nack
 
 

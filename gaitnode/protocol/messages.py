@@ -52,6 +52,7 @@ class NackReason(IntEnum):
     SEQUENCE = 11
     BUSY = 12
     NOT_SENDABLE = 13
+    PHYSIOLOGY = 14
 
 
 class Mode(IntEnum):
@@ -120,8 +121,12 @@ TELEMETRY_HEADER, TELEMETRY_MODEL = 60, 20
 # Largest model counts that fit a payload (a board's own limit, GN_MAX_MODELS, may be lower).
 INFO_MAX_MODELS = (MAX_PAYLOAD - INFO_HEADER) // INFO_MODEL
 TELEMETRY_MAX_MODELS = (MAX_PAYLOAD - TELEMETRY_HEADER) // TELEMETRY_MODEL
-# CONFIG ranges (0 = unknown).
+# CONFIG ranges (0 = unknown). On the wire (BAD_VALUE outside, NaN included) ...
 CONFIG_RANGES = {"age_years": (0.0, 130.0), "height_m": (0.0, 3.0), "mass_kg": (0.0, 500.0)}
+# ... and what a person can be (PHYSIOLOGY outside, checked once every field is valid on the wire;
+# 0 = unknown stays allowed). gn_msg.h GN_PHYS_*.
+PHYSIOLOGY_RANGES = {"age_years": (5.0, 120.0), "height_m": (0.5, 2.5), "mass_kg": (20.0, 300.0)}
+PHYSIOLOGY_UNITS = {"age_years": "years", "height_m": "m", "mass_kg": "kg"}
 
 
 # ---- messages ----
@@ -348,6 +353,13 @@ def _bad_value(where: str, name: str, offset: int, problem: str) -> ProtocolErro
                          reason=NackReason.BAD_VALUE, detail=offset)
 
 
+def _physiology(where: str, name: str, offset: int, value: float) -> ProtocolError:
+    lo, hi = PHYSIOLOGY_RANGES[name]
+    unit = PHYSIOLOGY_UNITS[name]
+    return ProtocolError(f"{where}: field {name} (payload byte {offset}) is {value:g} {unit}, outside physiology "
+                         f"{lo:g}..{hi:g} {unit} (0 = unknown)", reason=NackReason.PHYSIOLOGY, detail=offset)
+
+
 def _bad_length(where: str, length: int, expected: str) -> ProtocolError:
     return ProtocolError(f"{where}: payload of {length} bytes, expected {expected}",
                          reason=NackReason.BAD_LENGTH, detail=length)
@@ -453,6 +465,73 @@ def _flat(where: str, cls, layout: _Layout):
     return pack, unpack
 
 
+_CONFIG_PACK, _CONFIG_UNPACK = _flat("CONFIG", Config, _CONFIG_LAYOUT)
+_F32 = struct.Struct("<f")
+
+
+def _check_physiology(values: dict) -> None:
+    """PHYSIOLOGY for the first subject field (offset order) that is neither 0 nor a value a person can
+    have; values are compared as the float32 they are on the wire, as the node compares them."""
+    offs = _offsets(_CONFIG_LAYOUT)
+    for name in PHYSIOLOGY_RANGES:
+        v = _F32.unpack(_F32.pack(float(values[name])))[0]
+        lo, hi = PHYSIOLOGY_RANGES[name]
+        if v != 0.0 and not lo <= v <= hi:
+            raise _physiology("CONFIG", name, offs[name], v)
+
+
+def _pack_config(m: Config) -> bytes:
+    out = _CONFIG_PACK(m)  # every field valid on the wire first (BAD_VALUE)
+    _check_physiology(vars(m))
+    return out
+
+
+def _unpack_config(p: bytes) -> Config:
+    c = _CONFIG_UNPACK(p)
+    _check_physiology(vars(c))
+    return c
+
+
+def field_name(type: int, offset: int) -> str | None:
+    """Name of the fixed-layout field at payload byte `offset` of message type `type` (the detail of a
+    BAD_VALUE or PHYSIOLOGY NACK), None when there is none."""
+    layouts = {MsgType.INFO: _INFO_LAYOUT, MsgType.CONFIG: _CONFIG_LAYOUT, MsgType.MODE: _MODE_LAYOUT,
+               MsgType.SAMPLES: _SAMPLES_HEAD_LAYOUT, MsgType.HEEL_STRIKE: _HEEL_STRIKE_LAYOUT,
+               MsgType.ESTIMATE: _ESTIMATE_LAYOUT, MsgType.TELEMETRY: _TELEMETRY_LAYOUT,
+               MsgType.LOG: _LOG_HEAD_LAYOUT, MsgType.ACK: _ACK_LAYOUT, MsgType.NACK: _NACK_LAYOUT,
+               MsgType.CALIBRATE: _CALIBRATE_LAYOUT, MsgType.CALIBRATION: _CALIBRATION_LAYOUT}
+    layout = layouts.get(type)
+    if layout is None:
+        return None
+    return {off: name for name, off in _offsets(layout).items()}.get(offset)
+
+
+def nack_text(nack: "Nack") -> str:
+    """The NACK in words: reason name and detail, with the field and the allowed range for a refused
+    value (e.g. "PHYSIOLOGY: CONFIG field height_m (payload byte 7) outside 0.5..2.5 m, 0 = unknown")."""
+    try:
+        reason = NackReason(nack.reason)
+    except ValueError:
+        return f"reason {nack.reason} (detail {nack.detail})"
+    if reason in (NackReason.BAD_VALUE, NackReason.PHYSIOLOGY):
+        name = field_name(nack.type, nack.detail)
+        if name is not None:
+            try:
+                where = MsgType(nack.type).name
+            except ValueError:
+                where = f"type 0x{nack.type:02X}"
+            text = f"{reason.name}: {where} field {name} (payload byte {nack.detail})"
+            if reason == NackReason.PHYSIOLOGY and name in PHYSIOLOGY_RANGES:
+                lo, hi = PHYSIOLOGY_RANGES[name]
+                unit = PHYSIOLOGY_UNITS[name]
+                text += f" outside {lo:g}..{hi:g} {unit}, 0 = unknown"
+            elif reason == NackReason.BAD_VALUE and name in CONFIG_RANGES:
+                lo, hi = CONFIG_RANGES[name]
+                text += f" outside {lo:g}..{hi:g} (or NaN)"
+            return text
+    return f"{reason.name} (detail {nack.detail})"
+
+
 def _pack_samples(m: Samples) -> bytes:
     n = len(m.raw)
     if n > MAX_BATCH:
@@ -545,7 +624,7 @@ def _unpack_hello(p: bytes) -> Hello:
 _CODECS = {
     MsgType.HELLO: (Hello, _pack_hello, _unpack_hello),
     MsgType.INFO: (Info, _pack_info, _unpack_info),
-    MsgType.CONFIG: (Config, *_flat("CONFIG", Config, _CONFIG_LAYOUT)),
+    MsgType.CONFIG: (Config, _pack_config, _unpack_config),
     MsgType.MODE: (ModeMsg, *_flat("MODE", ModeMsg, _MODE_LAYOUT)),
     MsgType.SAMPLES: (Samples, _pack_samples, _unpack_samples),
     MsgType.HEEL_STRIKE: (HeelStrike, *_flat("HEEL_STRIKE", HeelStrike, _HEEL_STRIKE_LAYOUT)),
@@ -609,5 +688,6 @@ __all__ = [
     "LogLevel", "CalibStatus",
     "Hello", "Info", "InfoModel", "Config", "ModeMsg", "Samples", "HeelStrike", "Estimate", "Telemetry",
     "TelemetryModel", "Log", "Ack", "Nack", "Calibrate", "Calibration", "Message",
-    "ProtocolError", "pack", "unpack", "msg_type", "to_frame", "from_frame",
+    "ProtocolError", "pack", "unpack", "msg_type", "to_frame", "from_frame", "field_name", "nack_text",
+    "CONFIG_RANGES", "PHYSIOLOGY_RANGES",
 ]

@@ -47,8 +47,8 @@ def test_layouts_by_hand():
     assert m.pack(m.Calibrate(200))[1] == b"\xc8\x00"
     assert m.pack(m.Log(m.LogLevel.WARN, "hi"))[1] == b"\x02hi"
     assert m.pack(m.Hello()) == (m.MsgType.HELLO, b"")
-    assert m.pack(m.Config(m.Sex.MALE, m.Placement.FOOT, m.Side.RIGHT, 1.0, 2.0, 0.5, 0x0102, 0x0304))[1] == \
-        bytes.fromhex("020101" "0000803f" "00000040" "0000003f" "0201" "0403")
+    assert m.pack(m.Config(m.Sex.MALE, m.Placement.FOOT, m.Side.RIGHT, 32.0, 2.0, 64.0, 0x0102, 0x0304))[1] == \
+        bytes.fromhex("020101" "00000042" "00000040" "00008042" "0201" "0403")
     assert m.pack(m.Estimate(m.EstimateKind.CADENCE, m.Estimator.ACSM, 0x01020304, 1.0))[1] == \
         bytes.fromhex("0001" "04030201" "0000803f")
     assert m.pack(m.HeelStrike(0x0102030405060708, 9, 0.5, 1.0, m.Source.CLASSICAL, m.Side.LEFT))[1] == \
@@ -139,6 +139,49 @@ def test_pack_rejects_bad_values(msg, field):
         m.pack(msg)
     assert isinstance(e.value, GaitnodeError)
     assert f"field {field} " in str(e.value) and e.value.reason == m.NackReason.BAD_VALUE
+
+
+@pytest.mark.parametrize("field, value, offset", [
+    ("age_years", 4.9, 3), ("age_years", 121.0, 3), ("height_m", 0.3, 7), ("height_m", 2.51, 7),
+    ("mass_kg", 19.0, 11), ("mass_kg", 330.0, 11),
+])
+def test_config_outside_physiology(field, value, offset):
+    """Valid on the wire, not a person: PHYSIOLOGY (detail = the field's offset) from pack and unpack,
+    with a message naming the field, the value and the range."""
+    cfg = m.Config(m.Sex.MALE, 0, 0, **{field: value})
+    with pytest.raises(ProtocolError) as e:
+        m.pack(cfg)
+    assert (e.value.reason, e.value.detail) == (m.NackReason.PHYSIOLOGY, offset)
+    lo, hi = m.PHYSIOLOGY_RANGES[field]
+    assert f"field {field} (payload byte {offset}) is {value:g}" in str(e.value)
+    assert f"outside physiology {lo:g}..{hi:g}" in str(e.value) and "0 = unknown" in str(e.value)
+    good = bytearray(m.pack(m.Config(m.Sex.MALE, 0, 0))[1])
+    good[offset:offset + 4] = struct.pack("<f", value)
+    with pytest.raises(ProtocolError) as e:
+        m.unpack(m.MsgType.CONFIG, bytes(good))
+    assert (e.value.reason, e.value.detail) == (m.NackReason.PHYSIOLOGY, offset)
+
+
+def test_config_physiology_limits_and_unknown_are_accepted():
+    for cfg in (m.Config(0, 0, 0), m.Config(1, 0, 0, 5.0, 0.5, 20.0), m.Config(2, 1, 1, 120.0, 2.5, 300.0),
+                m.Config(2, 0, 0, 0.0, 1.75, 0.0)):
+        assert m.unpack(*m.pack(cfg)) == cfg
+    # a wire-level problem is reported before any physiology one, whatever its offset
+    with pytest.raises(ProtocolError) as e:
+        m.pack(m.Config(0, 0, 0, age_years=2.0, mass_kg=600.0))
+    assert (e.value.reason, e.value.detail) == (m.NackReason.BAD_VALUE, 11)
+
+
+def test_nack_text_names_the_field_and_range():
+    assert m.nack_text(m.Nack(3, m.MsgType.CONFIG, m.NackReason.PHYSIOLOGY, 7)) == \
+        "PHYSIOLOGY: CONFIG field height_m (payload byte 7) outside 0.5..2.5 m, 0 = unknown"
+    assert m.nack_text(m.Nack(3, m.MsgType.CONFIG, m.NackReason.BAD_VALUE, 11)) == \
+        "BAD_VALUE: CONFIG field mass_kg (payload byte 11) outside 0..500 (or NaN)"
+    assert m.nack_text(m.Nack(3, m.MsgType.MODE, m.NackReason.BAD_VALUE, 0)) == \
+        "BAD_VALUE: MODE field mode (payload byte 0)"
+    assert m.nack_text(m.Nack(3, m.MsgType.SAMPLES, m.NackReason.SEQUENCE, 520)) == "SEQUENCE (detail 520)"
+    assert m.nack_text(m.Nack(3, m.MsgType.CONFIG, 99, 1)) == "reason 99 (detail 1)"
+    assert m.field_name(m.MsgType.CONFIG, 15) == "telemetry_period_ms" and m.field_name(m.MsgType.CONFIG, 4) is None
 
 
 def test_text_fields():

@@ -11,6 +11,7 @@ from gaitnode.errors import GaitnodeError
 
 GN_MAX_CHANNELS = 9
 GN_NAME_LEN = 16
+GN_INFER_HEEL_STRIKE, GN_INFER_VO2, GN_INFER_SLOTS = 0, 1, 2  # the model table (gn_infer.h)
 
 
 class QuantParams(ctypes.Structure):
@@ -37,6 +38,15 @@ class HsModel(ctypes.Structure):
                 ("placement", ctypes.c_uint8)]
 
 
+class Vo2Model(ctypes.Structure):
+    """gn_vo2_model (gn_node.h)."""
+
+    _fields_ = [("name", ctypes.c_char * GN_NAME_LEN), ("sha256", ctypes.c_uint8 * 32),
+                ("model_bytes", ctypes.c_uint32), ("arena_bytes", ctypes.c_uint32), ("input", QuantParams),
+                ("window", ctypes.c_uint16), ("hop", ctypes.c_uint16), ("out_scale", ctypes.c_float),
+                ("out_zero_point", ctypes.c_int32), ("smooth_tau_s", ctypes.c_float)]
+
+
 class NodeBoard(ctypes.Structure):
     """gn_node_board (gn_node.h)."""
 
@@ -49,7 +59,7 @@ class Twin(ctypes.Structure):
     """gn_twin (gn_twin.h)."""
 
     _fields_ = [("fd", ctypes.c_int), ("infer", ctypes.c_void_p), ("imu", ctypes.c_void_p),
-                ("arena_used", ctypes.c_uint32), ("bytes_written", ctypes.c_uint64),
+                ("arena_used", ctypes.c_uint32 * GN_INFER_SLOTS), ("bytes_written", ctypes.c_uint64),
                 ("write_failures", ctypes.c_uint32)]
 
 
@@ -63,9 +73,10 @@ def declare(lib: ctypes.CDLL) -> ctypes.CDLL:
     vp, u8p = ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint8)
     protos = {
         "gn_twin_init": (ctypes.c_int, [ctypes.POINTER(Twin), vp, ctypes.c_int, INFER_FN, IMU_FN,
-                                        ctypes.POINTER(NodeBoard), ctypes.POINTER(HsModel)]),
+                                        ctypes.POINTER(NodeBoard), ctypes.POINTER(HsModel), ctypes.POINTER(Vo2Model)]),
         "gn_twin_size": (ctypes.c_uint32, []),
         "gn_twin_hs_model_size": (ctypes.c_uint32, []),
+        "gn_twin_vo2_model_size": (ctypes.c_uint32, []),
         "gn_twin_board_size": (ctypes.c_uint32, []),
         "gn_twin_now_us": (ctypes.c_uint64, []),
         "gn_node_size": (ctypes.c_uint32, []),
@@ -78,7 +89,7 @@ def declare(lib: ctypes.CDLL) -> ctypes.CDLL:
         fn = getattr(lib, name)
         fn.restype, fn.argtypes = restype, argtypes
     for struct, size_fn in ((Twin, "gn_twin_size"), (HsModel, "gn_twin_hs_model_size"),
-                            (NodeBoard, "gn_twin_board_size")):
+                            (Vo2Model, "gn_twin_vo2_model_size"), (NodeBoard, "gn_twin_board_size")):
         if ctypes.sizeof(struct) != getattr(lib, size_fn)():
             raise GaitnodeError(f"twin library and gaitnode.twin.abi disagree on {struct.__name__} "
                                 f"({getattr(lib, size_fn)()} vs {ctypes.sizeof(struct)} bytes): rebuild or update abi.py")

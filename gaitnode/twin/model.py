@@ -1,10 +1,13 @@
-"""The heel-strike model as the twin runs it: the gn_hs_model description for the C core, and the
-inference callback that runs the int8 model in the tflite-micro package's interpreter (real TFLM
-kernels), the way the board's TFLM adapter runs it (firmware/src/gn_infer_tflm.cc)."""
+"""The models as the twin runs them: the gn_hs_model and gn_vo2_model descriptions for the C core, and
+the inference callback that runs the int8 models in the tflite-micro package's interpreter (real
+TFLM kernels), the way the board's TFLM adapter runs them (firmware/src/gn_infer_tflm.cc): model 0
+the heel-strike model, model 1 the VO2 model (gn_infer.h), each with its own interpreter and the
+arena the board builds with."""
 
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +41,9 @@ class TwinModel:
 
         model_dir = Path(model_dir)
         meta = load_meta(model_dir)
+        if meta.get("task") == "vo2":
+            raise GaitnodeError(f"{model_dir} is a VO2 model, not a heel-strike model: give it as the VO2 model "
+                                "(--vo2-model-dir, vo2_model_dir=)")
         paths = output_paths(model_dir)
         if not paths["int8_tflite"].is_file() or not paths["report"].is_file():
             raise GaitnodeError(f"{model_dir} has no int8 model: run `gaitnode quantize heel-strike {model_dir} "
@@ -77,34 +83,142 @@ class TwinModel:
         return cls(hs=hs, tflite=tflite, arena_bytes=hs.arena_bytes, meta=meta, quant=quant)
 
 
+def _quantized(model_dir: Path, name: str, command: str) -> tuple[bytes, dict]:
+    """(int8 model bytes, quantize.json) of a quantized model dir; GaitnodeError when it has none, or
+    when the two disagree (a stale quantize.json)."""
+    from gaitnode.quantize.quantizer import output_paths
+
+    paths = output_paths(model_dir, name)
+    if not paths["int8_tflite"].is_file() or not paths["report"].is_file():
+        raise GaitnodeError(f"{model_dir} has no int8 model: run `gaitnode quantize {command} {model_dir} "
+                            "--data SESSIONS` first")
+    try:
+        quant = json.loads(paths["report"].read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise GaitnodeError(f"cannot read {paths['report']}: {e}") from None
+    if not isinstance(quant, dict):
+        raise GaitnodeError(f"{paths['report']}: must be a JSON object")
+    tflite = paths["int8_tflite"].read_bytes()
+    missing = [k for k in ("model_sha256", "arena_bytes", "input_scale", "input_zero_point", "output_scale",
+                           "output_zero_point") if k not in quant]
+    if missing:
+        raise GaitnodeError(f"{paths['report']}: no {missing[0]!r}; quantize the model again")
+    if hashlib.sha256(tflite).hexdigest() != quant["model_sha256"]:
+        raise GaitnodeError(f"{model_dir}: {paths['int8_tflite'].name} is not the model {paths['report'].name} "
+                            f"describes (sha256 differs): quantize the model again")
+    return tflite, quant
+
+
+@dataclass
+class TwinVo2Model:
+    """A quantized VO2 model dir (model.json with task "vo2", quantize.json, model_int8.tflite), ready
+    for the twin on a given board.
+
+    vo2: the gn_vo2_model struct for gn_twin_init. tflite: the int8 model bytes. arena_bytes: the
+    arena the board builds with (quantize.json).
+    """
+
+    vo2: abi.Vo2Model
+    tflite: bytes
+    arena_bytes: int
+    meta: dict
+    quant: dict
+
+    @classmethod
+    def from_dir(cls, model_dir, board=None) -> "TwinVo2Model":
+        """Load and check a VO2 model dir. board (a boards.yaml Board, optional): the model must run at
+        its sample rate and fit its window, channel and model slots. GaitnodeError otherwise."""
+        from gaitnode.quantize.c_export import channel_index
+        from gaitnode.training.model_dir import load_meta
+
+        model_dir = Path(model_dir)
+        meta = load_meta(model_dir)
+        if meta.get("task") != "vo2":
+            raise GaitnodeError(f"{model_dir} is not a VO2 model (model.json task {meta.get('task')!r}, a VO2 "
+                                "model's is 'vo2'); give a trained VO2 model dir quantized with `gaitnode quantize "
+                                "vo2`")
+        tflite, quant = _quantized(model_dir, "vo2", "vo2")
+        channels = list(meta["channels"])
+        window, hop = int(meta["window"]), int(meta["hop"])
+        if board is not None:
+            if "vo2" not in board.models:
+                raise GaitnodeError(f"board {board.name} carries no VO2 model (boards.yaml models: "
+                                    f"{', '.join(board.models) or 'none'})")
+            if float(meta["rate_hz"]) != float(board.sample_rate_hz):
+                raise GaitnodeError(f"{model_dir}: the VO2 model was trained at {float(meta['rate_hz']):g} Hz but "
+                                    f"board {board.name} samples at {board.sample_rate_hz} Hz")
+            if window > board.max_window:
+                raise GaitnodeError(f"{model_dir}: the VO2 model's window of {window} samples exceeds board "
+                                    f"{board.name}'s max_window {board.max_window}")
+            if len(channels) > board.max_channels:
+                raise GaitnodeError(f"{model_dir}: the VO2 model's {len(channels)} channels exceed board "
+                                    f"{board.name}'s max_channels {board.max_channels}")
+        if len(channels) > abi.GN_MAX_CHANNELS:
+            raise GaitnodeError(f"{model_dir}: {len(channels)} channels, the node takes at most {abi.GN_MAX_CHANNELS}")
+        v = abi.Vo2Model()
+        v.name = b"vo2"
+        v.sha256[:] = list(bytes.fromhex(quant["model_sha256"]))
+        v.model_bytes = len(tflite)
+        v.arena_bytes = int(quant["arena_bytes"])
+        v.input.n_channels = len(channels)
+        for c, idx in enumerate(channel_index(channels)):
+            v.input.channel[c] = idx
+            v.input.mean[c] = float(meta["norm_mean"][c])
+            v.input.std[c] = float(meta["norm_std"][c])
+        v.input.scale = float(quant["input_scale"])
+        v.input.zero_point = int(quant["input_zero_point"])
+        v.window, v.hop = window, hop
+        v.out_scale = float(quant["output_scale"])
+        v.out_zero_point = int(quant["output_zero_point"])
+        v.smooth_tau_s = float(meta["smooth_tau_s"])
+        return cls(vo2=v, tflite=tflite, arena_bytes=v.arena_bytes, meta=meta, quant=quant)
+
+
 class TflmInference:
-    """The twin's inference: int8 window in, int8 probabilities out, through TFLM (quantize's
-    TFLMRunner, with the arena the board builds with).
+    """The twin's inference: int8 window in, int8 output out, through TFLM (quantize's TFLMRunner,
+    with the arena the board builds with), one interpreter per model of the table (gn_infer.h):
+    0 the heel-strike model (probabilities per sample), 1 the VO2 model (one value).
 
     Called from the C core (gn_infer.run) through a ctypes callback. The LSTM state is reset after
     every window, as on the board. Exceptions cannot cross into C: they are kept in `error` and
     the call returns non-zero (the node counts an inference error).
     """
 
-    def __init__(self, model: TwinModel):
+    def __init__(self, model: TwinModel | None = None, vo2: TwinVo2Model | None = None):
         from gaitnode.quantize.runners import TFLMRunner
 
-        self._runner = TFLMRunner(model.tflite, model.arena_bytes, what="twin heel-strike model")
-        self._in_shape = (1, *self._runner.input_shape)
+        self._runners = {}
+        if model is not None:
+            self._runners[abi.GN_INFER_HEEL_STRIKE] = TFLMRunner(model.tflite, model.arena_bytes,
+                                                                 what="twin heel-strike model")
+        if vo2 is not None:
+            self._runners[abi.GN_INFER_VO2] = TFLMRunner(vo2.tflite, vo2.arena_bytes, what="twin VO2 model")
         self.error: str | None = None
         self.calls = 0
-        self.arena_used = self._runner.recorded_arena()  # what TFLM itself reports using
+        self.calls_by_model = dict.fromkeys(self._runners, 0)
+        # what TFLM itself reports using, per model index
+        self.arena_used_by_model = {k: r.recorded_arena() for k, r in self._runners.items()}
         self.callback = abi.INFER_FN(self._run)
+
+    @property
+    def arena_used(self) -> int:
+        """Arena the heel-strike model uses (0 without one)."""
+        return self.arena_used_by_model.get(abi.GN_INFER_HEEL_STRIKE, 0)
 
     def _run(self, model, in_ptr, in_len, out_ptr, out_len) -> int:
         try:
-            n_in, n_out = int(np.prod(self._in_shape)), self._runner.output_width
-            if model != 0 or in_len != n_in or out_len != n_out:
+            runner = self._runners.get(model)
+            if runner is None:
+                raise ValueError(f"model {model}: not in the twin's model table")
+            in_shape = (1, *runner.input_shape)
+            n_in, n_out = int(np.prod(in_shape)), runner.output_width
+            if in_len != n_in or out_len != n_out:
                 raise ValueError(f"model {model}: {in_len} in / {out_len} out, expected {n_in} / {n_out}")
-            x = np.ctypeslib.as_array(in_ptr, shape=(in_len,)).reshape(self._in_shape).copy()
-            y = np.ascontiguousarray(self._runner.run_raw(x), dtype=np.int8)
+            x = np.ctypeslib.as_array(in_ptr, shape=(in_len,)).reshape(in_shape).copy()
+            y = np.ascontiguousarray(runner.run_raw(x), dtype=np.int8)
             ctypes.memmove(out_ptr, y.ctypes.data, n_out)
             self.calls += 1
+            self.calls_by_model[model] += 1
             return 0
         except Exception as e:  # noqa: BLE001 - nothing may propagate into C
             self.error = f"{type(e).__name__}: {e}"

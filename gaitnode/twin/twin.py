@@ -1,12 +1,13 @@
 """The twin: the firmware's C core (gn_node and all its stages) compiled for the host, behind a
 pseudo-terminal that host tools open like a board's serial port.
 
-    with TwinNode(model_dir="models/hs_shank") as twin:
+    with TwinNode(model_dir="models/hs_shank", vo2_model_dir="models/vo2_shank") as twin:
         print(twin.port)          # e.g. /dev/pts/5: open it with pyserial
         ...
 
 Python here is only the platform: it moves bytes between the pty and gn_node_rx, calls
-gn_node_poll, runs TFLM when the core asks for an inference (TflmInference), and plays the IMU in
+gn_node_poll, runs TFLM when the core asks for an inference (TflmInference: the heel-strike model and
+the optional VO2 model, each in its own interpreter), and plays the IMU in
 live mode (LiveImu). Everything the node decides is decided in C.
 """
 
@@ -25,29 +26,35 @@ from gaitnode.protocol.samples import Ranges, to_counts
 from gaitnode.twin import abi
 from gaitnode.twin.library import load_twin_library
 from gaitnode.twin.live_imu import LiveImu
-from gaitnode.twin.model import TflmInference, TwinModel
+from gaitnode.twin.model import TflmInference, TwinModel, TwinVo2Model
 
 FIRMWARE_VERSION = b"gaitnode-twin-1"
 POLL_INTERVAL_S = 0.002  # the loop also polls this often without input (live mode, telemetry)
 INIT_ERRORS = {1: "board description", 2: "model input (channels, normalisation, input quantisation)",
-               3: "model output (window, hop, delay, output quantisation, picker)", 4: "model window"}
+               3: "model output (window, hop, delay, output quantisation, picker)", 4: "model window",
+               5: "VO2 model input (channels, normalisation, input quantisation)",
+               6: "VO2 model window, hop, output quantisation or smoothing",
+               7: "VO2 model: the board has no model slot left for it (boards.yaml models)"}
 
 
 class TwinNode:
     """One twin node on a fresh pty.
 
     model_dir: a quantized heel-strike model dir (None: the classical detector only).
+    vo2_model_dir: a quantized VO2 model dir (None: no VO2 model; the ACSM estimate needs none).
     board: the boards.yaml entry whose facts (rate, ranges, buffer sizes) the twin is built with.
     live_session: the session whose IMU samples live mode plays in a loop (None: live mode has no IMU).
     """
 
-    def __init__(self, model_dir=None, *, board: str = "twin", live_session=None):
+    def __init__(self, model_dir=None, *, vo2_model_dir=None, board: str = "twin", live_session=None):
         from gaitnode.boards.config import get_board
 
         self.board = get_board(board)
-        self._lib = load_twin_library(board)
         self.model = TwinModel.from_dir(model_dir) if model_dir is not None else None
-        self.inference = TflmInference(self.model) if self.model is not None else None
+        self.vo2_model = TwinVo2Model.from_dir(vo2_model_dir, self.board) if vo2_model_dir is not None else None
+        self._lib = load_twin_library(board)
+        has_model = self.model is not None or self.vo2_model is not None
+        self.inference = TflmInference(self.model, self.vo2_model) if has_model else None
         r = self.board.ranges
         self.ranges = Ranges(r.acc_g, r.gyr_dps, r.mag_ut)
         self.live = None
@@ -69,7 +76,8 @@ class TwinNode:
                                            r.acc_g, r.gyr_dps, r.mag_ut)
         infer = self.inference.callback if self.inference is not None else abi.INFER_FN()
         hs = ctypes.byref(self.model.hs) if self.model is not None else None
-        self._infer_cb, self._hs = infer, hs
+        vo2 = ctypes.byref(self.vo2_model.vo2) if self.vo2_model is not None else None
+        self._infer_cb, self._hs, self._vo2 = infer, hs, vo2
         try:
             self._init_core()
         except GaitnodeError:
@@ -83,11 +91,12 @@ class TwinNode:
     def _init_core(self) -> None:
         """Power-on state of the node: gn_twin_init (which runs gn_node_init) on the same pty."""
         rc = self._lib.gn_twin_init(ctypes.byref(self._twin), self._node, self._master, self._infer_cb, self._imu_cb,
-                                    ctypes.byref(self._board_struct), self._hs)
+                                    ctypes.byref(self._board_struct), self._hs, self._vo2)
         if rc != 0:
             raise GaitnodeError(f"the twin's core refused the {INIT_ERRORS.get(rc, f'setup (code {rc})')}")
         if self.inference is not None:
-            self._twin.arena_used = self.inference.arena_used
+            for index, used in self.inference.arena_used_by_model.items():
+                self._twin.arena_used[index] = used
 
     # -- platform callbacks (called from C) --
     def _isr(self, sample_ptr) -> None:

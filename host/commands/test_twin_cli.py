@@ -38,3 +38,27 @@ def test_twin_refuses_an_unknown_board(capsys):
 def test_twin_refuses_a_model_dir_that_is_not_quantized(tmp_path, capsys):
     assert main(["twin", "--model-dir", str(tmp_path)]) == 2
     assert "error" in capsys.readouterr().err
+
+
+def test_twin_serves_a_vo2_model():
+    from gaitnode.twin.testing import small_vo2_model
+
+    proc = subprocess.Popen([sys.executable, "-m", "gaitnode", "twin", "--vo2-model-dir", str(small_vo2_model()),
+                             "--seconds", "20"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        found = re.search(r"serial port (\S+)", line)
+        assert found, line + proc.stderr.read() if proc.poll() is not None else line
+        assert "VO2 model" in line
+        with Link(found.group(1)) as link:
+            info = link.hello(timeout=5.0)
+        assert [x.name for x in info.models] == ["vo2"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_twin_refuses_a_vo2_model_dir_that_is_not_one(twin_model_dir, capsys):
+    assert main(["twin", "--vo2-model-dir", str(twin_model_dir)]) == 2
+    err = capsys.readouterr().err
+    assert "gaitnode: error:" in err and "is not a VO2 model" in err

@@ -84,3 +84,19 @@ int gn_cadence_get(const gn_cadence *c, float *stride_s, float *steps_per_min)
     *steps_per_min = 120.0f / median;
     return 1;
 }
+
+int gn_cadence_stride_at(const gn_cadence *c, uint32_t index, float *stride_s)
+{
+    float spm;
+    /* an event stamped after `index` (a query between its index and its detection) counts as now */
+    const int32_t since = (int32_t)(index - c->last_index);
+    if (!c->has_last || (since > 0 && (float)since > c->p.max_stride_s * c->p.rate_hz)) {
+        return 0;
+    }
+    return gn_cadence_get(c, stride_s, &spm);
+}
+
+uint32_t gn_cadence_size(void)
+{
+    return (uint32_t)sizeof(gn_cadence);
+}

@@ -45,8 +45,17 @@ void gn_cadence_push(gn_cadence *c, uint32_t index, float frac);
 /* 1 and the median stride time (s) and cadence (steps/min) when at least one stride is known, else 0. */
 int gn_cadence_get(const gn_cadence *c, float *stride_s, float *steps_per_min);
 
+/* 1 and the median stride time (s) when the leg is walking at sample `index`: at least one stride
+ * is known and the last heel strike is at most max_stride_s before `index` (the ACSM estimator's
+ * "no valid stride = standing" rule). 0 otherwise: no stride yet, or no heel strike for longer
+ * than a stride can last (the subject stopped; gn_cadence_get still reports the old median). */
+int gn_cadence_stride_at(const gn_cadence *c, uint32_t index, float *stride_s);
+
 /* Forget the history (mode change, stream gap). */
 void gn_cadence_reset(gn_cadence *c);
+
+/* sizeof(gn_cadence), for hosts that allocate it outside C. */
+uint32_t gn_cadence_size(void);
 
 #ifdef __cplusplus
 }

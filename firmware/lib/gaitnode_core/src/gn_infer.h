@@ -1,7 +1,7 @@
 /* gn_infer.h - the inference interface the node calls; platforms provide the implementation.
  *
  * Boards: the TFLite-Micro adapter (firmware/src/gn_infer_tflm.cc, C++ behind extern "C").
- * Twin (host build): gn_infer_host.c forwards to a callback that runs the tflite-micro package's
+ * Twin (host build): firmware/host/gn_twin.c forwards to a callback that runs the tflite-micro package's
  * interpreter (real TFLM kernels). Unit tests: a mock. The node times each call with its clock.
  */
 #ifndef GN_INFER_H
@@ -12,6 +12,11 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The model table: the `model` argument of run and arena_used. */
+#define GN_INFER_HEEL_STRIKE 0u /* gn_hs_model: window in, one int8 probability per sample out */
+#define GN_INFER_VO2 1u         /* gn_vo2_model: window in, one int8 VO2 (ml/kg/min) out */
+#define GN_INFER_SLOTS 2u
 
 typedef struct gn_infer {
     /* Run model `model` (index into the node's model table) on in[in_len] int8, writing out[out_len]

@@ -115,6 +115,21 @@ static int in_range(const uint8_t *p, uint32_t off, float lo, float hi)
     return v >= lo && v <= hi;
 }
 
+static int physiology(uint32_t offset, uint32_t *detail)
+{
+    if (detail != NULL) {
+        *detail = offset;
+    }
+    return GN_NACK_PHYSIOLOGY;
+}
+
+/* f32 at p[off] is 0 (unknown) or within [lo, hi]. */
+static int known_within(const uint8_t *p, uint32_t off, float lo, float hi)
+{
+    const float v = get_f32(p + off);
+    return v == 0.0f || (v >= lo && v <= hi);
+}
+
 static int check_info(const uint8_t *p, uint32_t len, uint32_t *d)
 {
     if (len < GN_INFO_HEADER || len > GN_MAX_PAYLOAD) {
@@ -136,6 +151,10 @@ static int check_config(const uint8_t *p, uint32_t len, uint32_t *d)
     if (!in_range(p, 3, 0.0f, 130.0f)) return bad_value(3, d);
     if (!in_range(p, 7, 0.0f, 3.0f)) return bad_value(7, d);
     if (!in_range(p, 11, 0.0f, 500.0f)) return bad_value(11, d);
+    /* the frame is well formed; now what a person can be */
+    if (!known_within(p, 3, GN_PHYS_AGE_MIN_YEARS, GN_PHYS_AGE_MAX_YEARS)) return physiology(3, d);
+    if (!known_within(p, 7, GN_PHYS_HEIGHT_MIN_M, GN_PHYS_HEIGHT_MAX_M)) return physiology(7, d);
+    if (!known_within(p, 11, GN_PHYS_MASS_MIN_KG, GN_PHYS_MASS_MAX_KG)) return physiology(11, d);
     return 0;
 }
 
@@ -196,7 +215,7 @@ static int check_ack(const uint8_t *p, uint32_t len, uint32_t *d)
 static int check_nack(const uint8_t *p, uint32_t len, uint32_t *d)
 {
     if (len != GN_NACK_LEN) return bad_length(len, d);
-    if (p[3] < GN_NACK_CRC || p[3] > GN_NACK_NOT_SENDABLE) return bad_value(3, d);
+    if (p[3] < GN_NACK_CRC || p[3] > GN_NACK_PHYSIOLOGY) return bad_value(3, d);
     return 0;
 }
 

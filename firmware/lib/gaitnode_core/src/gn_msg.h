@@ -4,7 +4,8 @@
  * compiler or the CPU. docs/protocol.md is the reference for each field; gaitnode/protocol/
  * (Python) implements the same layouts, and shared test vectors keep the two equal.
  * pack functions return the payload length, 0 when cap is too small or a count is out of range.
- * unpack functions return 0, or GN_NACK_BAD_LENGTH / GN_NACK_BAD_VALUE (the reason to NACK with).
+ * unpack functions return 0, or GN_NACK_BAD_LENGTH / GN_NACK_BAD_VALUE (the reason to NACK with;
+ * CONFIG also GN_NACK_PHYSIOLOGY).
  */
 #ifndef GN_MSG_H
 #define GN_MSG_H
@@ -51,7 +52,8 @@ typedef enum {
     GN_NACK_OVERFLOW = 10,    /* replay batch larger than the free ring space (host ignored credits) */
     GN_NACK_SEQUENCE = 11,    /* replay sample index not the next expected (detail: expected index) */
     GN_NACK_BUSY = 12,        /* calibration running */
-    GN_NACK_NOT_SENDABLE = 13 /* a device -> host type sent to the device */
+    GN_NACK_NOT_SENDABLE = 13, /* a device -> host type sent to the device */
+    GN_NACK_PHYSIOLOGY = 14    /* CONFIG value valid on the wire but outside physiology (detail: byte offset) */
 } gn_nack_reason;
 
 typedef enum { GN_MODE_IDLE = 0, GN_MODE_LIVE = 1, GN_MODE_REPLAY = 2 } gn_mode;
@@ -84,7 +86,16 @@ typedef struct {
 } gn_msg_info;
 
 /* ---- CONFIG ---- */
-/* age_years 0..130, height_m 0..3, mass_kg 0..500; 0 = unknown. */
+/* Wire ranges (BAD_VALUE outside, NaN included): age_years 0..130, height_m 0..3, mass_kg 0..500.
+ * Physiology (PHYSIOLOGY outside, checked after every wire check): 0 = unknown, else the ranges
+ * below; the VO2 estimators use height (ACSM speed) and mass (ml/min), so a typo such as a height
+ * in cm or a mass in lb is refused instead of scaling every estimate. */
+#define GN_PHYS_AGE_MIN_YEARS 5.0f
+#define GN_PHYS_AGE_MAX_YEARS 120.0f
+#define GN_PHYS_HEIGHT_MIN_M 0.5f
+#define GN_PHYS_HEIGHT_MAX_M 2.5f
+#define GN_PHYS_MASS_MIN_KG 20.0f
+#define GN_PHYS_MASS_MAX_KG 300.0f
 typedef struct {
     uint8_t sex, placement, side;
     float age_years, height_m, mass_kg;
@@ -206,9 +217,10 @@ typedef struct {
 #define GN_CALIBRATION_LEN 49u
 
 /* Validate a payload of type t without unpacking it: the checks the unpack function makes (HELLO:
- * empty payload). Returns 0, GN_NACK_UNKNOWN_TYPE, GN_NACK_BAD_LENGTH or GN_NACK_BAD_VALUE and
- * sets *detail (may be NULL) to the NACK detail: the type, the payload length, or the byte offset
- * of the first bad field. The unpack functions below return the same reason for the same bytes. */
+ * empty payload). Returns 0, GN_NACK_UNKNOWN_TYPE, GN_NACK_BAD_LENGTH, GN_NACK_BAD_VALUE or (CONFIG
+ * only, once every field is valid on the wire) GN_NACK_PHYSIOLOGY, and sets *detail (may be NULL)
+ * to the NACK detail: the type, the payload length, or the byte offset of the first bad field. The
+ * unpack functions below return the same reason for the same bytes. */
 int gn_msg_check(uint8_t t, const uint8_t *p, uint32_t len, uint32_t *detail);
 
 uint32_t gn_msg_pack_info(const gn_msg_info *m, uint8_t *buf, uint32_t cap);

@@ -5,7 +5,6 @@
 #include <math.h>
 #include <string.h>
 
-#define GN_FIRMWARE_MODEL 0u            /* index of the heel-strike model in the infer table */
 #define GN_DEFAULT_TELEMETRY_MS 1000u
 #define GN_DEFAULT_ESTIMATE_MS 5000u
 #define GN_GYRO_GAP_FILL_MAX 1000u      /* gaps up to this many samples are bridged with NaN samples */
@@ -86,9 +85,22 @@ static void copy_name(char dst[GN_NAME_LEN], const char *src)
     }
 }
 
-static uint32_t arena_used(gn_node *n)
+static uint32_t arena_used(gn_node *n, uint8_t model)
 {
-    return n->infer.arena_used != NULL ? n->infer.arena_used(n->infer.ctx, GN_FIRMWARE_MODEL) : 0u;
+    return n->infer.arena_used != NULL ? n->infer.arena_used(n->infer.ctx, model) : 0u;
+}
+
+/* The infer indices of the models the node runs, in the order INFO and TELEMETRY list them. */
+static uint8_t listed_models(const gn_node *n, uint8_t slots[GN_INFER_SLOTS])
+{
+    uint8_t k = 0;
+    if (n->has_hs) {
+        slots[k++] = (uint8_t)GN_INFER_HEEL_STRIKE;
+    }
+    if (n->has_vo2) {
+        slots[k++] = (uint8_t)GN_INFER_VO2;
+    }
+    return k;
 }
 
 static void send_info(gn_node *n)
@@ -108,13 +120,19 @@ static void send_info(gn_node *n)
     m->mode = n->mode;
     m->placement = n->config.placement;
     m->side = n->config.side;
-    if (n->has_hs) {
-        m->n_models = 1;
-        memcpy(m->models[0].name, n->hs.name, GN_NAME_LEN);
-        memcpy(m->models[0].sha256, n->hs.sha256, sizeof m->models[0].sha256);
-        m->models[0].model_bytes = n->hs.model_bytes;
-        m->models[0].arena_bytes = n->hs.arena_bytes;
-        m->models[0].arena_used = arena_used(n);
+    {
+        uint8_t slots[GN_INFER_SLOTS];
+        uint8_t i;
+        m->n_models = listed_models(n, slots);
+        for (i = 0; i < m->n_models; ++i) {
+            gn_info_model *x = &m->models[i];
+            const int hs = slots[i] == GN_INFER_HEEL_STRIKE;
+            memcpy(x->name, hs ? n->hs.name : n->vo2m.name, GN_NAME_LEN);
+            memcpy(x->sha256, hs ? n->hs.sha256 : n->vo2m.sha256, sizeof x->sha256);
+            x->model_bytes = hs ? n->hs.model_bytes : n->vo2m.model_bytes;
+            x->arena_bytes = hs ? n->hs.arena_bytes : n->vo2m.arena_bytes;
+            x->arena_used = arena_used(n, slots[i]);
+        }
     }
     len = gn_msg_pack_info(m, n->payload, (uint32_t)sizeof n->payload);
     send_frame(n, GN_MSG_INFO, n->payload, len);
@@ -124,7 +142,9 @@ static void send_telemetry(gn_node *n, uint64_t now)
 {
     gn_msg_telemetry *t = &n->telemetry;
     uint64_t elapsed = now - n->last_telemetry_us;
+    uint8_t slots[GN_INFER_SLOTS];
     uint32_t len;
+    uint8_t i;
     t->loop_load_permille = (uint16_t)(elapsed > 0u ? (n->busy_us * 1000u) / elapsed : 0u);
     if (t->loop_load_permille > 1000u) {
         t->loop_load_permille = 1000u;
@@ -139,19 +159,21 @@ static void send_telemetry(gn_node *n, uint64_t now)
     t->rx_cobs = n->rx.err_cobs;
     t->rx_short = n->rx.err_short;
     t->rx_oversized = n->rx.err_oversized;
-    t->n_models = n->has_hs ? 1u : 0u;
-    if (n->has_hs) {
-        gn_telemetry_model *m = &t->models[0];
-        m->mean_us = m->count > 0u ? n->infer_sum_us[0] / m->count : 0u;
-        m->arena_used = arena_used(n);
+    t->n_models = listed_models(n, slots);
+    for (i = 0; i < t->n_models; ++i) {
+        const gn_node_model_stats *st = &n->stats[slots[i]];
+        gn_telemetry_model *m = &t->models[i];
+        *m = st->t;
+        m->mean_us = st->t.count > 0u ? st->sum_us / st->t.count : 0u;
+        m->arena_used = arena_used(n, slots[i]);
     }
     len = gn_msg_pack_telemetry(t, n->payload, (uint32_t)sizeof n->payload);
     send_frame(n, GN_MSG_TELEMETRY, n->payload, len);
     /* per-period statistics restart; the counters above are cumulative */
-    if (n->has_hs) {
-        t->models[0].max_us = 0;
-        t->models[0].count = 0;
-        n->infer_sum_us[0] = 0;
+    for (i = 0; i < GN_INFER_SLOTS; ++i) {
+        n->stats[i].t.max_us = 0;
+        n->stats[i].t.count = 0;
+        n->stats[i].sum_us = 0;
     }
     n->busy_us = 0;
     n->last_telemetry_us = now;
@@ -181,6 +203,33 @@ static void send_estimate(gn_node *n, uint8_t kind, uint8_t estimator, uint32_t 
     m.value = value;
     len = gn_msg_pack_estimate(&m, n->payload, (uint32_t)sizeof n->payload);
     send_frame(n, GN_MSG_ESTIMATE, n->payload, len);
+}
+
+/* ml/kg/min of one estimator, and ml/min when the subject's mass is known. */
+static void send_vo2(gn_node *n, uint8_t estimator, uint32_t index, float ml_kg_min)
+{
+    send_estimate(n, GN_EST_VO2_ML_KG_MIN, estimator, index, ml_kg_min);
+    if (n->config.mass_kg > 0.0f) {
+        send_estimate(n, GN_EST_VO2_ML_MIN, estimator, index, ml_kg_min * n->config.mass_kg);
+    }
+}
+
+/* Every estimate period: cadence and stride time, then VO2 from each estimator that has a value. */
+static void send_estimates(gn_node *n, uint32_t index)
+{
+    float stride_s, cadence;
+    gn_vo2_result r;
+    if (gn_cadence_get(&n->cadence, &stride_s, &cadence)) {
+        send_estimate(n, GN_EST_CADENCE, GN_ESTIMATOR_HS_INTERVALS, index, cadence);
+        send_estimate(n, GN_EST_STRIDE_TIME, GN_ESTIMATOR_HS_INTERVALS, index, stride_s);
+    }
+    gn_vo2_estimate(&n->vo2, index, &n->cadence, n->config.sex, n->config.height_m, &r);
+    if (r.has_acsm) {
+        send_vo2(n, GN_ESTIMATOR_ACSM, index, r.acsm);
+    }
+    if (r.has_model) {
+        send_vo2(n, GN_ESTIMATOR_CNN_LSTM, index, r.model);
+    }
 }
 
 static void send_calibration(gn_node *n, uint8_t status)
@@ -216,11 +265,33 @@ static int init_gyro(gn_node *n, uint32_t base)
     return gn_gyro_hs_init(&n->gyro, &gp);
 }
 
+/* Where the VO2 windows start after a (re)start of the stream at `base`: phased so that they
+ * complete half a heel-strike hop after the heel-strike windows (see gn_node.h). */
+static uint32_t vo2_window_start(const gn_node *n, uint32_t base)
+{
+    int32_t hop, lag;
+    if (!n->has_hs) {
+        return base;
+    }
+    hop = (int32_t)n->hs.output.hop;
+    lag = ((int32_t)n->hs.output.window + hop / 2 - (int32_t)n->vo2m.window) % hop;
+    return base + (uint32_t)(lag < 0 ? lag + hop : lag);
+}
+
+/* The VO2 model's window restarts with the stream at `base`. */
+static void restart_vo2_window(gn_node *n, uint32_t base)
+{
+    n->vo2_start = vo2_window_start(n, base);
+    gn_window_reset_at(&n->vo2_window, n->vo2_start);
+}
+
 /* Every stage back to its start (init, mode change). Returns 0, or gn_node_init's code for the
- * description a stage refused (1 board/placement, 3 model output or picker, 4 model window). */
+ * description a stage refused (1 board/placement, 3 model output or picker, 4 model window,
+ * 6 VO2 window, hop, output or smoothing). */
 static int reset_pipeline(gn_node *n)
 {
     gn_cadence_params cp;
+    gn_vo2_params vp;
     gn_cadence_default_params(&cp);
     cp.rate_hz = (float)n->board.sample_rate_hz;
     if (init_gyro(n, 0) != 0 || gn_cadence_init(&n->cadence, &cp) != 0) {
@@ -234,6 +305,20 @@ static int reset_pipeline(gn_node *n)
             return 4;
         }
     }
+    gn_vo2_default_params(&vp);
+    vp.rate_hz = (float)n->board.sample_rate_hz;
+    if (n->has_vo2) {
+        vp.model_tau_s = n->vo2m.smooth_tau_s;
+        vp.model_out_scale = n->vo2m.out_scale;
+        vp.model_out_zero_point = n->vo2m.out_zero_point;
+        if (gn_window_init(&n->vo2_window, n->vo2m.window, n->vo2m.hop, n->vo2m.input.n_channels) != 0) {
+            return 6;
+        }
+        restart_vo2_window(n, 0);
+    }
+    if (gn_vo2_init(&n->vo2, &vp) != 0) {
+        return 6;
+    }
     n->expect_index = 0;
     n->samples_processed = 0;
     n->last_estimate_index = 0;
@@ -241,32 +326,51 @@ static int reset_pipeline(gn_node *n)
     return 0;
 }
 
+/* One inference of model `model` on in_buf, timed; 0 on success (else counted as an error). */
+static int infer_timed(gn_node *n, uint8_t model, uint32_t in_len, int8_t *out, uint32_t out_len)
+{
+    gn_node_model_stats *st = &n->stats[model];
+    const uint64_t t0 = n->hal.now_us(n->hal.ctx);
+    const int rc = n->infer.run(n->infer.ctx, model, n->in_buf, in_len, out, out_len);
+    const uint64_t dt = n->hal.now_us(n->hal.ctx) - t0;
+    if (rc != 0) {
+        ++n->telemetry.infer_errors;
+        return rc;
+    }
+    st->t.last_us = (uint32_t)dt;
+    if (st->t.last_us > st->t.max_us) {
+        st->t.max_us = st->t.last_us;
+    }
+    ++st->t.count;
+    st->sum_us += st->t.last_us;
+    return 0;
+}
+
 static void run_model(gn_node *n)
 {
     const uint32_t in_len = (uint32_t)n->hs.output.window * n->hs.input.n_channels;
     gn_hs_event *ev = n->events;
-    gn_telemetry_model *tm = &n->telemetry.models[0];
-    uint64_t t0, dt;
     uint32_t k, n_ev;
-    int rc;
     gn_window_copy(&n->window, n->in_buf);
-    t0 = n->hal.now_us(n->hal.ctx);
-    rc = n->infer.run(n->infer.ctx, GN_FIRMWARE_MODEL, n->in_buf, in_len, n->out_buf, n->hs.output.window);
-    dt = n->hal.now_us(n->hal.ctx) - t0;
-    if (rc != 0) {
-        ++n->telemetry.infer_errors;
+    if (infer_timed(n, (uint8_t)GN_INFER_HEEL_STRIKE, in_len, n->out_buf, n->hs.output.window) != 0) {
         return;
     }
-    tm->last_us = (uint32_t)dt;
-    if (tm->last_us > tm->max_us) {
-        tm->max_us = tm->last_us;
-    }
-    ++tm->count;
-    n->infer_sum_us[0] += tm->last_us;
     n_ev = gn_hs_stitch_window(&n->stitch, gn_window_start(&n->window), n->out_buf, ev, GN_MAX_EVENTS_PER_WINDOW);
     for (k = 0; k < n_ev; ++k) {
         send_heel_strike(n, ev[k].index, ev[k].frac, ev[k].value, GN_SOURCE_NN);
         gn_cadence_push(&n->cadence, ev[k].index, ev[k].frac);
+    }
+}
+
+/* The VO2 model on its current window (in_buf is free again: the heel-strike work of this
+ * sample is done). */
+static void run_vo2_model(gn_node *n)
+{
+    const uint32_t in_len = (uint32_t)n->vo2m.window * n->vo2m.input.n_channels;
+    int8_t q;
+    gn_window_copy(&n->vo2_window, n->in_buf);
+    if (infer_timed(n, (uint8_t)GN_INFER_VO2, in_len, &q, 1u) == 0) {
+        gn_vo2_model_output(&n->vo2, q);
     }
 }
 
@@ -284,6 +388,9 @@ static void handle_gap(gn_node *n, uint32_t index)
     }
     if (n->has_hs) {
         gn_window_reset_at(&n->window, index); /* windows restart after the gap; the stitch follows */
+    }
+    if (n->has_vo2) {
+        restart_vo2_window(n, index);
     }
     gn_cadence_reset(&n->cadence);
 }
@@ -313,7 +420,11 @@ static void process_sample(gn_node *n, const gn_raw_sample *s)
     }
 
     if (gn_gyro_hs_push(&n->gyro, &phys[GN_GYR], &ev)) {
-        send_heel_strike(n, n->gyro_base + ev.index, ev.frac, 1.0f, GN_SOURCE_CLASSICAL);
+        const uint32_t index = n->gyro_base + ev.index;
+        send_heel_strike(n, index, ev.frac, 1.0f, GN_SOURCE_CLASSICAL);
+        if (!n->has_hs) { /* no network: the classical events drive cadence and ACSM */
+            gn_cadence_push(&n->cadence, index, ev.frac);
+        }
     }
 
     if (n->has_hs) {
@@ -321,6 +432,15 @@ static void process_sample(gn_node *n, const gn_raw_sample *s)
         gn_input_quantize(&n->hs.input, phys, row);
         if (gn_window_push(&n->window, row)) {
             run_model(n);
+        }
+    }
+
+    /* after the heel-strike work: the VO2 estimate can wait, the events cannot */
+    if (n->has_vo2 && (int32_t)(s->index - n->vo2_start) >= 0) {
+        int8_t row[GN_MAX_CHANNELS];
+        gn_input_quantize(&n->vo2m.input, phys, row);
+        if (gn_window_push(&n->vo2_window, row)) {
+            run_vo2_model(n);
         }
     }
 
@@ -340,13 +460,9 @@ static void process_sample(gn_node *n, const gn_raw_sample *s)
     ++n->samples_processed;
     {
         const uint32_t period = (uint32_t)n->config.estimate_period_ms * n->board.sample_rate_hz / 1000u;
-        float stride_s, cadence;
         if (period > 0u && s->index - n->last_estimate_index >= period) {
             n->last_estimate_index = s->index;
-            if (gn_cadence_get(&n->cadence, &stride_s, &cadence)) {
-                send_estimate(n, GN_EST_CADENCE, GN_ESTIMATOR_HS_INTERVALS, s->index, cadence);
-                send_estimate(n, GN_EST_STRIDE_TIME, GN_ESTIMATOR_HS_INTERVALS, s->index, stride_s);
-            }
+            send_estimates(n, s->index);
         }
     }
 }
@@ -541,7 +657,7 @@ static void on_frame(gn_node *n, const gn_frame *f)
 /* ---- public ---- */
 
 int gn_node_init(gn_node *n, const gn_node_hal *hal, const gn_infer *infer, const gn_node_board *board,
-                 const gn_hs_model *hs)
+                 const gn_hs_model *hs, const gn_vo2_model *vo2)
 {
     memset(n, 0, sizeof *n);
     n->hal = *hal;
@@ -563,6 +679,16 @@ int gn_node_init(gn_node *n, const gn_node_hal *hal, const gn_infer *infer, cons
         n->config.placement = hs->placement;
         if (gn_quant_check(&hs->input) != 0) {
             return 2;
+        }
+    }
+    if (vo2 != NULL) {
+        n->vo2m = *vo2;
+        n->has_vo2 = 1;
+        if (gn_quant_check(&vo2->input) != 0) {
+            return 5;
+        }
+        if (n->has_hs + 1u > GN_MAX_MODELS) {
+            return 7;
         }
     }
     {

@@ -2,10 +2,20 @@
  *
  * provider (ISR: gn_node_imu_isr, or SAMPLES frames in replay mode) -> gn_ring -> gn_input
  * (calibration rotation, units, normalisation, int8) -> gn_window -> gn_infer -> gn_hs_stitch
- * (+ gn_gyro_hs cross-check) -> gn_cadence -> frames out through the HAL. One instance, owned by
- * the platform (a static on boards; allocated by the twin), no heap. The platform calls
- * gn_node_rx with received bytes and gn_node_poll from its main loop; only gn_node_imu_isr may
- * run in interrupt context (integer only: it stamps the sample index and pushes to the ring).
+ * (+ gn_gyro_hs cross-check) -> gn_cadence -> gn_vo2 (ACSM, and the optional VO2 model's own
+ * window and input) -> frames out through the HAL. One instance, owned by the platform (a static
+ * on boards; allocated by the twin), no heap. The platform calls gn_node_rx with received bytes
+ * and gn_node_poll from its main loop; only gn_node_imu_isr may run in interrupt context (integer
+ * only: it stamps the sample index and pushes to the ring).
+ *
+ * Cadence, stride time and the ACSM estimate use the heel-strike model's events; without a
+ * heel-strike model, the classical gyro detector's events (so ACSM works on a node with no
+ * network at all). Scheduling: all work is done in gn_node_poll, one sample at a time. The VO2
+ * model runs once per VO2 hop, after that sample's heel-strike work, and its windows are phased
+ * to complete half a heel-strike hop after the heel-strike windows (when its hop is a multiple of
+ * the heel-strike hop, no sample runs both networks): a VO2 inference delays heel-strike output
+ * by at most its own run time, which the ring absorbs as long as that time is below the ring's
+ * capacity in samples (256 samples = 2.56 s at 100 Hz).
  */
 #ifndef GN_NODE_H
 #define GN_NODE_H
@@ -22,6 +32,7 @@
 #include "gn_input.h"
 #include "gn_msg.h"
 #include "gn_ring.h"
+#include "gn_vo2.h"
 #include "gn_window.h"
 
 #ifdef __cplusplus
@@ -57,6 +68,25 @@ typedef struct {
     uint8_t placement;          /* gn_placement (gn_gyro_hs.h) the model was trained for */
 } gn_hs_model;
 
+/* The VO2 model as the node runs it (filled from vo2_model_config.h on boards): a CNN-LSTM that
+ * turns one window of IMU samples into one VO2 value. */
+typedef struct {
+    char name[GN_NAME_LEN];        /* "vo2" */
+    uint8_t sha256[32];
+    uint32_t model_bytes, arena_bytes;
+    gn_quant_params input;         /* channels, normalisation, input quantisation (as the heel-strike model) */
+    uint16_t window, hop;          /* samples at the board rate; one inference per hop */
+    float out_scale;               /* ml/kg/min = out_scale * (q - out_zero_point) */
+    int32_t out_zero_point;
+    float smooth_tau_s;            /* first-order smoothing time constant of the estimate, 0 = none */
+} gn_vo2_model;
+
+/* Per-model inference statistics, by gn_infer model index. */
+typedef struct {
+    gn_telemetry_model t; /* last, max and count since the last TELEMETRY */
+    uint32_t sum_us;      /* for the mean */
+} gn_node_model_stats;
+
 /* Most events one model window can produce: two events are at least two samples apart, plus the
  * crest a restart flushes. */
 #define GN_MAX_EVENTS_PER_WINDOW (GN_MAX_WINDOW / 2u + 2u)
@@ -68,6 +98,8 @@ typedef struct {
     gn_node_board board;
     gn_hs_model hs;
     uint8_t has_hs;
+    gn_vo2_model vo2m;
+    uint8_t has_vo2;
     /* protocol */
     gn_frame_decoder rx;
     uint16_t tx_seq;
@@ -83,6 +115,9 @@ typedef struct {
     gn_hs_stitch stitch;
     gn_gyro_hs_state gyro;
     gn_cadence cadence;
+    gn_window vo2_window;       /* the VO2 model's own window (its channels and normalisation) */
+    gn_vo2 vo2;                 /* the estimate stage: ACSM and the VO2 model's outputs, smoothed */
+    uint32_t vo2_start;         /* stream index of the VO2 window's first row (phase, see above) */
     uint32_t isr_index;         /* next sample index the ISR stamps (producer-owned in live mode) */
     uint32_t next_index;        /* replay: next sample index expected from the host */
     uint32_t expect_index;      /* next sample index the pipeline expects (a jump = gap) */
@@ -96,7 +131,7 @@ typedef struct {
     /* periodic output */
     uint64_t last_telemetry_us, last_estimate_us, busy_us, busy_since_us;
     gn_msg_telemetry telemetry; /* counters; the frame is built from it */
-    uint32_t infer_sum_us[GN_MAX_MODELS];
+    gn_node_model_stats stats[GN_INFER_SLOTS];
     /* SAMPLES: the live batch going out */
     gn_msg_samples live_batch;
     /* message structs too big for the loop's stack, never needed at the same time */
@@ -109,10 +144,14 @@ typedef struct {
     uint8_t wire[GN_FRAME_MAX_WIRE];
 } gn_node;
 
-/* Set up n. hs may be NULL (classical detector only). Returns 0, or a non-zero code when the
- * board or model description is invalid (1 board, 2 model input, 3 model output/picker, 4 window). */
+/* Set up n. hs may be NULL (classical detector only); vo2 may be NULL (no VO2 model: ACSM only).
+ * Returns 0, or a non-zero code when the board or a model description is invalid: 1 board,
+ * 2 heel-strike model input, 3 its output/picker, 4 its window, 5 VO2 model input (channels,
+ * normalisation, quantisation), 6 VO2 model window, hop, output scale or smoothing, 7 no room to
+ * list the VO2 model (GN_MAX_MODELS). INFO and TELEMETRY list the heel-strike model, then the
+ * VO2 model (named by vo2->name), each when present. */
 int gn_node_init(gn_node *n, const gn_node_hal *hal, const gn_infer *infer, const gn_node_board *board,
-                 const gn_hs_model *hs);
+                 const gn_hs_model *hs, const gn_vo2_model *vo2);
 
 /* Announce the node: sends INFO (as after a reset, so the host notices resets). */
 void gn_node_start(gn_node *n);
