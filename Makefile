@@ -23,6 +23,7 @@ bench: setup
 	$(PY) benchmarks/twin.py --model-dir build/bench/heel_strike/models/hs_shank \
 		--sessions build/bench/heel_strike/cohort --out build/bench
 	$(PY) benchmarks/host_io.py --out build/bench
+	scripts/vo2.sh build/bench/vo2 --full
 
 clean:
 	rm -rf build

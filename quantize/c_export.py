@@ -8,6 +8,8 @@ Writes into out_dir, for name "heel_strike":
   hop / output delay, threshold, refractory interval, the op list for `MicroMutableOpResolver`
   (X-macro GN_HEEL_STRIKE_OPS(X) and GN_HEEL_STRIKE_OP_COUNT), arena size, model sha256 and size.
 
+A VO2 model (model.json task "vo2") gets its own config header from `vo2_config.py`.
+
 Floats are written as float32 values with the shortest decimal that reads back to the same
 float32, plus an `f` suffix. The output depends only on the inputs (no dates, no paths), so the
 same model and metadata give byte-identical files.
@@ -210,7 +212,14 @@ def write_c_arrays(tflite_bytes: bytes, meta: dict, quant: dict, out_dir, *, nam
     data = bytes(tflite_bytes)
     if not data:
         raise GaitnodeError("cannot write an empty model as a C array")
-    config = config_header(data, meta, quant, name)
+    from gaitnode.training.model_dir import is_vo2_meta
+
+    if is_vo2_meta(meta):  # a VO2 model: its own config header (quantize/vo2_config.py)
+        from gaitnode.quantize.vo2_config import vo2_config_header
+
+        config = vo2_config_header(data, meta, quant, name)
+    else:
+        config = config_header(data, meta, quant, name)
     header, source = model_data_files(data, name)
     out_dir = Path(out_dir)
     paths = {"data_h": out_dir / f"{name}_model_data.h", "data_cc": out_dir / f"{name}_model_data.cc",

@@ -67,10 +67,12 @@ def check_windows(x, window: int, channels: int, *, what: str) -> np.ndarray:
     return arr
 
 
-def _child_command(model: Path, rep: Path, out_dir: Path, window: int, channels: int) -> list[str]:
-    return [sys.executable, "-m", "gaitnode.quantize.convert_child", "--model", str(model),
-            "--representative", str(rep), "--out-dir", str(out_dir), "--window", str(window),
-            "--channels", str(channels)]
+def _child_command(model: Path, rep: Path, out_dir: Path, window: int, channels: int,
+                   outputs: int | None = None) -> list[str]:
+    cmd = [sys.executable, "-m", "gaitnode.quantize.convert_child", "--model", str(model),
+           "--representative", str(rep), "--out-dir", str(out_dir), "--window", str(window),
+           "--channels", str(channels)]
+    return cmd if outputs is None or outputs == window else cmd + ["--outputs", str(outputs)]
 
 
 def _failure(model: Path, returncode: int, stderr: str) -> GaitnodeError:
@@ -97,11 +99,12 @@ def convert(model_dir, representative_x, *, out_dir=None, overwrite: bool = Fals
         calibration. out_dir: defaults to model_dir. overwrite: replace existing .tflite files
         (otherwise GaitnodeError). timeout_s: limit for the child process, seconds.
     """
-    from gaitnode.training.model_dir import MODEL_FILE, load_meta
+    from gaitnode.training.model_dir import MODEL_FILE, load_meta, output_width
 
     model_dir = Path(model_dir)
     meta = load_meta(model_dir)
     window, channels = int(meta["window"]), len(meta["channels"])
+    outputs = output_width(meta)
     model_path = model_dir / MODEL_FILE
     if not model_path.is_file():
         raise GaitnodeError(f"{model_path}: no such file (the model directory is incomplete)")
@@ -115,7 +118,8 @@ def convert(model_dir, representative_x, *, out_dir=None, overwrite: bool = Fals
         np.save(tmp / "representative.npy", rep)
         env = dict(os.environ, PYTHONHASHSEED="0")
         try:
-            proc = subprocess.run(_child_command(model_path, tmp / "representative.npy", tmp, window, channels),
+            proc = subprocess.run(_child_command(model_path, tmp / "representative.npy", tmp, window, channels,
+                                                 outputs),
                                   capture_output=True, text=True, env=env, timeout=timeout_s)
         except subprocess.TimeoutExpired:
             raise GaitnodeError(f"{model_path}: TFLite conversion did not finish within {timeout_s:g} s") from None

@@ -1,7 +1,8 @@
 """Child process of `gaitnode.quantize.convert`: one Keras model -> float and int8 .tflite files.
 
 Run as `python -m gaitnode.quantize.convert_child --model M --representative R.npy --out-dir D
---window W --channels C`. It runs apart from the caller because the TFLite converter can abort
+--window W --channels C [--outputs K]` (K outputs per window: W for heel strike, the default; 1
+for VO2). It runs apart from the caller because the TFLite converter can abort
 the whole process (a C++ CHECK failure, a segmentation fault) instead of raising.
 
 Writes into D: model_float.tflite, model_int8.tflite and child.json ({"n_lstm_layers",
@@ -28,17 +29,19 @@ def _concrete_function(tf, model, window: int, channels: int):
     return fn.get_concrete_function(tf.TensorSpec([1, window, channels], tf.float32, name="x"))
 
 
-def convert(model_path: Path, representative: np.ndarray, out_dir: Path, window: int, channels: int) -> None:
+def convert(model_path: Path, representative: np.ndarray, out_dir: Path, window: int, channels: int,
+            outputs: int | None = None) -> None:
     from gaitnode import tf_env
 
     tf, keras = tf_env.load()
     model = keras.models.load_model(str(model_path), compile=False)
     in_shape = tuple(model.input_shape)
     out_shape = tuple(model.output_shape)
-    if in_shape[1:] != (window, channels) or out_shape[1:] != (window,):
+    outputs = window if outputs is None else outputs
+    if in_shape[1:] != (window, channels) or out_shape[1:] != (outputs,):
         raise ValueError(f"model input {in_shape} / output {out_shape} do not match model.json "
                          f"(window {window}, {channels} channels: expected (None, {window}, {channels}) -> "
-                         f"(None, {window}))")
+                         f"(None, {outputs}))")
     n_lstm = sum(isinstance(m, keras.layers.LSTM) for m in model.submodules)
 
     def representative_dataset():
@@ -69,10 +72,11 @@ def main(argv=None) -> int:
     ap.add_argument("--out-dir", type=Path, required=True)
     ap.add_argument("--window", type=int, required=True)
     ap.add_argument("--channels", type=int, required=True)
+    ap.add_argument("--outputs", type=int, default=None, help="outputs per window (default: the window)")
     args = ap.parse_args(argv)
     try:
         rep = np.load(args.representative).astype(np.float32, copy=False)
-        convert(args.model, rep, args.out_dir, args.window, args.channels)
+        convert(args.model, rep, args.out_dir, args.window, args.channels, args.outputs)
     except Exception as e:  # reported to the parent as one line; it raises the GaitnodeError
         msg = " ".join(str(e).split())[:500] or "(no message)"
         print(f"{ERROR_MARKER}{type(e).__name__}: {msg}", file=sys.stderr, flush=True)

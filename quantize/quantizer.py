@@ -47,6 +47,16 @@ def arena_with_margin(measured: int, margin: float) -> int:
     return -(-(int(measured) + extra) // ARENA_ALIGNMENT) * ARENA_ALIGNMENT
 
 
+def relative_errors(float_outputs, int8_outputs) -> dict:
+    """|int8 - float| / |float| over all outputs (e.g. VO2 values): {"mean", "max", "p95"} (fractions)."""
+    a = np.asarray(float_outputs, np.float64).ravel()
+    b = np.asarray(int8_outputs, np.float64).ravel()
+    if a.shape != b.shape or a.size == 0:
+        raise GaitnodeError(f"cannot compare outputs of shapes {np.shape(float_outputs)} and {np.shape(int8_outputs)}")
+    rel = np.abs(b - a) / np.maximum(np.abs(a), 1e-6)
+    return {"mean": float(rel.mean()), "max": float(rel.max()), "p95": float(np.percentile(rel, 95))}
+
+
 def budget_flags(model_bytes: int, arena_bytes: int, *, max_model_bytes: int,
                  max_arena_bytes: int) -> tuple[bool, bool]:
     """(over_model_budget, over_arena_budget): whether the int8 model / the arena exceed their budgets."""
@@ -70,7 +80,9 @@ class Quantizer:
     report_: the dict written to <model_dir>/quantize.json (sorted keys): sizes (bytes), ops,
         arena_bytes_measured / arena_bytes (with margin), quantisation parameters, output errors
         on the held-out windows (probabilities: tflm_vs_float, litert_vs_float, litert_float_vs_keras
-        as {"max_abs", "mean_abs"}, tflm_vs_litert_max_abs), model_sha256, budget flags.
+        as {"max_abs", "mean_abs"}, tflm_vs_litert_max_abs), model_sha256, budget flags; for a VO2
+        model also tflm_vs_float_relative / litert_vs_float_relative ({"mean", "max", "p95"}:
+        |int8 - float| / float per window, fractions).
     int8_bytes_: size of model_int8.tflite, bytes.
     arena_bytes_: TFLM arena to build with (measured + margin), bytes.
     paths_: {"float_tflite", "int8_tflite", "report", "data_h", "data_cc", "config_h"} -> Path.
@@ -178,4 +190,9 @@ class Quantizer:
             "synthetic_training_data": bool(meta["synthetic_training_data"]),
             "tf_version": conv.tf_version,
         }
+        from gaitnode.training.model_dir import is_vo2_meta
+
+        if is_vo2_meta(meta):  # a VO2 value: the error relative to the value matters (the 1 % target)
+            report["tflm_vs_float_relative"] = relative_errors(keras_out, tflm_out)
+            report["litert_vs_float_relative"] = relative_errors(keras_out, litert_out)
         return report, conv, tensors, arena

@@ -1,4 +1,7 @@
-"""Runners: one heel-strike model behind `predict(x [n, W, C] float32 normalised) -> [n, W] float32`.
+"""Runners: one model behind `predict(x [n, W, C] float32 normalised) -> [n, K] float32`.
+
+K is the model's outputs per window: W for a heel-strike model (probabilities), 1 for a VO2 model
+(ml/kg/min).
 
 * KerasRunner: the float tf_keras model of a model dir.
 * LiteRTRunner: a .tflite model (float or int8) in the LiteRT interpreter with TFLite's reference kernels.
@@ -8,7 +11,7 @@ Interpreter runners feed one window per invoke (batch 1, like the device) and re
 state before every window, so a window's output never depends on the previous window. For an
 int8 model the input is quantised with the input tensor's scale and zero point
 (q = round(x / scale) + zero_point, rounding half away from zero like TFLite, clipped to int8) and the
-output is dequantised ((q - zero_point) * scale), so all runners return probabilities.
+output is dequantised ((q - zero_point) * scale), so all runners return the float model's unit.
 """
 
 from __future__ import annotations
@@ -61,19 +64,20 @@ class KerasRunner:
     """The float tf_keras model of `model_dir` (model.keras + model.json)."""
 
     def __init__(self, model_dir, batch_size: int = 256):
-        from gaitnode.training.model_dir import load_model_dir
+        from gaitnode.training.model_dir import load_model_dir, output_width
         from gaitnode.training.predict import KerasModelRunner
 
         self.model_dir = Path(model_dir)
         model, self.meta = load_model_dir(self.model_dir)
         self.input_shape = (int(self.meta["window"]), len(self.meta["channels"]))
+        self.output_width = output_width(self.meta)
         self._runner = KerasModelRunner(model, batch_size=batch_size)
 
     def predict(self, x) -> np.ndarray:
         """Probabilities float32 [n, W] for windows float32 [n, W, C]."""
         x = _check_input(x, self.input_shape, f"{self.model_dir} (Keras)")
         if len(x) == 0:
-            return np.zeros((0, self.input_shape[0]), np.float32)
+            return np.zeros((0, self.output_width), np.float32)
         return self._runner.predict(x)
 
 

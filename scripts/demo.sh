@@ -53,7 +53,7 @@ echo
 held_out=$(find "$OUT/heel_strike/cohort/test" -name '*free-walk_shank*.gns' | sort | head -n 1)
 [[ -n $held_out ]] || { echo "demo: no held-out free-walk shank session in $OUT/heel_strike/cohort/test" >&2; exit 1; }
 name=$(basename "${held_out%.gns}")
-models=(--model-dir "$OUT/heel_strike/models/hs_shank" --vo2-model-dir "$OUT/vo2/models/vo2_shank")
+models=(--model-dir "$OUT/heel_strike/models/hs_shank" --vo2-model-dir "$OUT/vo2/models/vo2_cnn_lstm")
 echo "== 8. replay a held-out SYNTHETIC session through the twin -> $OUT/replay"
 echo "   build the twin (the firmware's C core for this machine, CMake) and start it once:"
 $GN twin "${models[@]}" --seconds 1

@@ -1,8 +1,15 @@
 """The model directory: `model.keras` (float tf_keras model) + `model.json` (metadata).
 
-model.json is checked against MODEL_JSON_SCHEMA (jsonschema) and a few cross-field rules
-(one norm_mean/norm_std entry per channel, window/hop/output_delay consistent) on save and on
-load; an invalid file raises GaitnodeError naming the file and the field.
+model.json is checked against a JSON schema (jsonschema) and a few cross-field rules (one
+norm_mean/norm_std entry per channel, window/hop/output_delay consistent) on save and on load;
+an invalid file raises GaitnodeError naming the file and the field. Two tasks:
+
+* heel strike (MODEL_JSON_SCHEMA): per-sample probabilities, output [batch, window];
+* VO2 (VO2_MODEL_JSON_SCHEMA): one VO2 value (ml/kg/min) per window, output [batch, 1].
+
+A model.json is checked as a VO2 model's when its task is "vo2" and it has none of the
+heel-strike output fields (output_delay); everything else is checked as a heel-strike model's,
+so an old heel-strike file with a wrong task still gets "task: 'heel_strike' was expected".
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import jsonschema
 from gaitnode import tf_env
 from gaitnode.errors import GaitnodeError, refuse_existing
 from gaitnode.training.heel_strike_models import ARCHITECTURES
+from gaitnode.training.vo2_models import VO2_ARCHITECTURES
 from gaitnode.training.windows import IMU9, check_window_params
 
 MODEL_FILE = "model.keras"
@@ -52,9 +60,49 @@ MODEL_JSON_SCHEMA = {
 }
 
 
+VO2_TARGET = "vo2_ml_kg_min"
+VO2_MODEL_JSON_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["format", "version", "task", "architecture", "placement", "rate_hz", "channels", "window", "hop",
+                 "norm_mean", "norm_std", "target", "smooth_tau_s", "seed", "synthetic_training_data", "training"],
+    "properties": {
+        "format": {"const": "gaitnode-model"},
+        "version": {"const": 1},
+        "task": {"const": "vo2"},
+        "architecture": {"enum": list(VO2_ARCHITECTURES)},
+        "placement": {"type": "string", "minLength": 1},
+        "rate_hz": {"type": "number", "exclusiveMinimum": 0},
+        "channels": {"type": "array", "items": {"enum": list(IMU9)}, "minItems": 1, "uniqueItems": True},
+        "window": {"type": "integer", "minimum": 1},
+        "hop": {"type": "integer", "minimum": 1},
+        "norm_mean": _number_list,
+        "norm_std": {**_number_list, "items": {"type": "number", "exclusiveMinimum": 0}},
+        "input_clip": {"type": "number", "exclusiveMinimum": 0},  # normalised inputs clipped to +-this (optional)
+        "target": {"const": VO2_TARGET},
+        "smooth_tau_s": {"type": "number", "minimum": 0},
+        "seed": {"type": "integer"},
+        "synthetic_training_data": {"type": "boolean"},
+        "training": {"type": "object"},
+    },
+}
+
+
+def is_vo2_meta(meta) -> bool:
+    """Whether `meta` is checked (and used) as a VO2 model's model.json (see the module docstring)."""
+    return isinstance(meta, dict) and meta.get("task") == "vo2" and "output_delay" not in meta
+
+
+def output_width(meta: dict) -> int:
+    """Outputs per window of the model `meta` describes: 1 (VO2) or the window (heel strike)."""
+    return 1 if is_vo2_meta(meta) else int(meta["window"])
+
+
 def validate_meta(meta: dict, where: str = META_FILE) -> dict:
     """Check a model.json dict; returns it. GaitnodeError '<where>: field <path>: <problem>'."""
-    errors = sorted(jsonschema.Draft202012Validator(MODEL_JSON_SCHEMA).iter_errors(meta),
+    vo2 = is_vo2_meta(meta)
+    schema = VO2_MODEL_JSON_SCHEMA if vo2 else MODEL_JSON_SCHEMA
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(meta),
                     key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         e = errors[0]
@@ -64,6 +112,12 @@ def validate_meta(meta: dict, where: str = META_FILE) -> dict:
     for key in ("norm_mean", "norm_std"):
         if len(meta[key]) != c:
             raise GaitnodeError(f"{where}: field {key}: {len(meta[key])} values for {c} channels")
+    if vo2:
+        try:
+            check_window_params(meta["window"], meta["hop"], 0)
+        except GaitnodeError as e:
+            raise GaitnodeError(f"{where}: fields window/hop: {e}") from None
+        return meta
     try:
         check_window_params(meta["window"], meta["hop"], meta["output_delay"])
     except GaitnodeError as e:
@@ -138,7 +192,8 @@ def load_model_dir(path):
     except Exception as e:  # Keras raises many types for a damaged archive
         raise GaitnodeError(f"{f}: cannot be loaded as a Keras model ({type(e).__name__}: {e})") from None
     want_in = (meta["window"], len(meta["channels"]))
-    if tuple(model.input_shape[1:]) != want_in or tuple(model.output_shape[1:]) != (meta["window"],):
+    if tuple(model.input_shape[1:]) != want_in or tuple(model.output_shape[1:]) != (output_width(meta),):
+        what = "one VO2 value per window" if is_vo2_meta(meta) else "one output per sample"
         raise GaitnodeError(f"{f}: model maps {model.input_shape[1:]} -> {model.output_shape[1:]}, but "
-                            f"{META_FILE} says window {meta['window']} x {len(meta['channels'])} channels")
+                            f"{META_FILE} says window {meta['window']} x {len(meta['channels'])} channels ({what})")
     return model, meta

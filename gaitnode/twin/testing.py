@@ -1,8 +1,8 @@
 """Test material for everything that talks to a twin (twin, host tool, HIL suite): synthetic walks and
-one small real heel-strike model, trained and quantized once per machine and source version.
+two small real models (heel strike, VO2), each trained and quantized once per machine and source version.
 
-The model is never a fake: the twin runs it in TFLM. It is cached under build/test-cache/ keyed by a
-hash of the training and quantization sources and of its parameters, behind a file lock, so parallel
+The models are never fakes: the twin runs them in TFLM. Each is cached under build/test-cache/ keyed by
+a hash of the training and quantization sources and of its parameters, behind a file lock, so parallel
 test workers train it once between them and a code change trains it again.
 """
 
@@ -33,8 +33,13 @@ def simulated_walk(k: int, duration_s: float, placement: str = "shank"):
     return Simulator(seed=k, placement=placement).simulate(cohort_subject(0, k), protocol)
 
 
-def _source_key() -> str:
-    h = hashlib.sha256(repr(sorted(MODEL_PARAMS.items())).encode())
+# VO2: window 128 / hop 100 (one inference a second, the deployed contract); 3 epochs on the same
+# four 2-minute walks (~5 s of training, ~15 s of conversion and TFLM checks).
+VO2_MODEL_PARAMS = dict(window=128, hop=100, epochs=3, seq_len=32, batch_sequences=4, seed=0)
+
+
+def _source_key(params: dict = MODEL_PARAMS) -> str:
+    h = hashlib.sha256(repr(sorted(params.items())).encode())
     h.update(repr((TRAIN_SUBJECTS, VAL_SUBJECT)).encode())
     for folder in ("training", "quantize", "simulate"):
         for p in sorted((REPO / folder).glob("*.py")):
@@ -59,20 +64,47 @@ def _train(out: Path) -> None:
     Quantizer().run(out, rep, held)
 
 
+def _train_vo2(out: Path) -> None:
+    from gaitnode.quantize.quantizer import Quantizer
+    from gaitnode.training.model_dir import save_model_dir
+    from gaitnode.training.vo2_predict import session_vo2_windows
+    from gaitnode.training.vo2_trainer import Vo2Trainer
+
+    train = [simulated_walk(k, 120.0) for k in TRAIN_SUBJECTS]
+    val = [simulated_walk(VAL_SUBJECT, 60.0)]
+    trainer = Vo2Trainer(**VO2_MODEL_PARAMS).fit(train, val)
+    save_model_dir(out, trainer.model_, trainer.meta_)
+    rep = np.concatenate([session_vo2_windows(s, trainer.meta_) for s in train])
+    held = session_vo2_windows(val[0], trainer.meta_)
+    Quantizer(name="vo2", max_arena_bytes=32768).run(out, rep, held)
+
+
+def _cached(stem: str, key: str, train) -> Path:
+    final = CACHE / f"{stem}-{key}"
+    if (final / "quantize.json").is_file():
+        return final
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(CACHE / f"{stem}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another worker may be training it right now
+        if (final / "quantize.json").is_file():
+            return final
+        tmp = CACHE / f".{stem}-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        train(tmp)
+        os.replace(tmp, final)
+    return final
+
+
 def small_heel_strike_model() -> Path:
     """The quantized test model's directory (treat as read-only): trained on the first use on this
     machine for the current sources, then reused. On a held-out synthetic walk it finds the heel
     strikes (F1 ~1)."""
-    final = CACHE / f"hs-model-{_source_key()}"
-    if (final / "quantize.json").is_file():
-        return final
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with open(CACHE / "hs-model.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # another worker may be training it right now
-        if (final / "quantize.json").is_file():
-            return final
-        tmp = CACHE / f".hs-model-{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        _train(tmp)
-        os.replace(tmp, final)
-    return final
+    return _cached("hs-model", _source_key(), _train)
+
+
+def small_vo2_model() -> Path:
+    """A small quantized VO2 model's directory (treat as read-only; model.json task "vo2", int8 model,
+    quantize.json, c/vo2_model_config.h): "cnn_lstm" trained briefly on four synthetic 2-minute walks,
+    on the first use on this machine for the current sources, then reused. Its estimates follow
+    walking VO2 only roughly (seconds of training); it is for plumbing and device tests, not accuracy."""
+    return _cached("vo2-model", _source_key(VO2_MODEL_PARAMS), _train_vo2)
