@@ -62,3 +62,18 @@ def test_missing_mass_and_bad_calibration_are_refused(model_dir, walks):
         Vo2HrEstimator(model_dir, calibration="cart").estimate(s)
     with pytest.raises(GaitnodeError, match="not a VO2-from-HR model directory"):
         Vo2HrEstimator(model_dir.parent)
+
+
+def test_hr_dropouts_are_filled_by_the_hr_dynamics_model_before_vo2(model_dir, walks):
+    from gaitnode.sessions.model import Series
+    from gaitnode.training.hr_gaps import HrGapFiller
+    from gaitnode.training.hr_testing import tiny_trained
+
+    s = dataclasses.replace(walks[1], series=dict(walks[1].series))
+    hr = s.series["hr"]
+    keep = (hr.t_s < 30.0) | (hr.t_s > 60.0)  # a 30 s strap dropout
+    s.series["hr"] = Series(hr.t_s[keep], hr.value[keep])
+    filler = HrGapFiller(model=tiny_trained("neural_ode").model_)
+    est = Vo2HrEstimator(model_dir, hr_gap_filler=filler).estimate(s)
+    assert 25 <= est.hr_filled_ <= 35 and np.isfinite(est.vo2_ml_min_).all()
+    assert Vo2HrEstimator(model_dir).estimate(s).hr_filled_ == 0

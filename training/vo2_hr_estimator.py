@@ -36,6 +36,10 @@ class Vo2HrEstimator:
     ----------
     model_dir : folder from `gaitnode train vo2-hr` (model.keras + model.json).
     calibration : "first_second" | "resting" | VO2 in ml/min.
+    hr_gap_filler : None, or a `gaitnode.training.hr_gaps.HrGapFiller` (the HR dynamics model): a
+        session's heart-rate dropouts (strap gaps) are filled by it before VO2 is estimated, instead
+        of being bridged linearly (docs/hr-dynamics.md: the neural ODE fill beats linear
+        interpolation on 60 s gaps).
 
     Results (after `estimate`)
     --------------------------
@@ -44,22 +48,28 @@ class Vo2HrEstimator:
     vo2_ml_min_, vo2_ml_kg_min_ : float64 [T] the estimate.
     calibration_ml_min_ : the VO2 the model started from.
     hr_masked_ : seconds whose heart rate was outside 25-250 bpm (bridged).
+    hr_filled_ : seconds of heart rate the gap filler supplied (0 without one).
     errors_ : {"vo2_filtered", "vo2_raw", "vo2_true"} -> {n, mae, rmse, mape_pct, bias, r2} (ml/min)
         against the filtered and raw reference and, for simulator sessions, the noise-free VO2; a
         key is absent when there is no such reference.
     """
 
-    def __init__(self, model_dir, calibration="first_second"):
+    def __init__(self, model_dir, calibration="first_second", hr_gap_filler=None):
         self.model_dir = model_dir
         self.calibration = calibration
+        self.hr_gap_filler = hr_gap_filler
         self._model, self.meta = load_model_dir(model_dir)
 
     def estimate(self, recording) -> "Vo2HrEstimator":
         """Estimate VO2 over `recording` (a Session or a Vo2Sequence). Returns self."""
         cal = self.calibration
+        self.hr_filled_ = 0
         if isinstance(recording, Vo2Sequence):
             seq = recording
         else:
+            if self.hr_gap_filler is not None:
+                filled = self.hr_gap_filler.fill(recording)
+                recording, self.hr_filled_ = filled.session_, int(np.sum(filled.filled_))
             seq = session_sequence(recording, need_vo2=cal == "first_second")
         if cal not in CALIBRATIONS:
             try:
