@@ -125,17 +125,11 @@ def config_header(tflite_bytes: bytes, meta: dict, quant: dict, name: str) -> st
     quant = _check_quant(quant)
     data = bytes(tflite_bytes)
     p = f"GN_{name.upper()}"
-    lower = f"gn_{name}"
     guard = f"{p}_MODEL_CONFIG_H_"
     channels = list(meta["channels"])
     rate = float(meta["rate_hz"])
     min_interval_samples = int(math.floor(float(meta["min_interval_s"]) * rate + 0.5))
-    methods = resolver_methods(quant["ops"], what="model ops")
-    mean = ", ".join(c_float(v, what=f"norm_mean[{i}]") for i, v in enumerate(meta["norm_mean"]))
-    std = ", ".join(c_float(v, what=f"norm_std[{i}]") for i, v in enumerate(meta["norm_std"]))
     synthetic = "synthetic" if meta.get("synthetic_training_data") else "recorded (not synthetic)"
-    ops_lines = "".join(f" \\\n    X({m})" for m in methods)
-    index = ", ".join(str(i) for i in channel_index(channels))
     placement = PLACEMENT_CODES.get(str(meta["placement"]))
     if placement is None:
         raise GaitnodeError(f"model placement {meta['placement']!r} has no firmware code ({', '.join(PLACEMENT_CODES)})")
@@ -172,6 +166,22 @@ def config_header(tflite_bytes: bytes, meta: dict, quant: dict, name: str) -> st
         f"#define {p}_OUTPUT_SCALE {c_float(quant['output_scale'], what='output_scale')}",
         f"#define {p}_OUTPUT_ZERO_POINT {_int_literal(int(quant['output_zero_point']))}",
         "",
+        *model_tail_lines(name, channels, meta, quant, data),
+    ]
+    return "\n".join(lines)
+
+
+def model_tail_lines(name: str, channels: list, meta: dict, quant: dict, data: bytes) -> list[str]:
+    """The part every <name>_model_config.h ends with: normalisation and channel places, arena and
+    op list, model size and SHA-256, and the include guard's end."""
+    p, lower = f"GN_{name.upper()}", f"gn_{name}"
+    guard = f"{p}_MODEL_CONFIG_H_"
+    methods = resolver_methods(quant["ops"], what="model ops")
+    mean = ", ".join(c_float(v, what=f"norm_mean[{i}]") for i, v in enumerate(meta["norm_mean"]))
+    std = ", ".join(c_float(v, what=f"norm_std[{i}]") for i, v in enumerate(meta["norm_std"]))
+    ops_lines = "".join(f" \\\n    X({m})" for m in methods)
+    index = ", ".join(str(i) for i in channel_index(channels))
+    return [
         f"/* Normalisation per channel, in this order: {_comment(', '.join(channels))}",
         " * (acc in m/s^2, gyr in deg/s, mag in uT, sensor frame). */",
         f"static const float {lower}_norm_mean[{p}_CHANNELS] = {{{mean}}};",
@@ -181,7 +191,7 @@ def config_header(tflite_bytes: bytes, meta: dict, quant: dict, name: str) -> st
         "",
         "/* TFLite-Micro: tensor arena (measured on the host plus a margin; bytes) and the ops to register:",
         f" *   tflite::MicroMutableOpResolver<{p}_OP_COUNT> r;",
-        f" *   #define GN_ADD_OP(method) r.method();",
+        " *   #define GN_ADD_OP(method) r.method();",
         f" *   {p}_OPS(GN_ADD_OP) */",
         f"#define {p}_ARENA_BYTES {int(quant['arena_bytes'])}",
         f"#define {p}_ARENA_BYTES_MEASURED {int(quant['arena_bytes_measured'])}",
@@ -195,7 +205,6 @@ def config_header(tflite_bytes: bytes, meta: dict, quant: dict, name: str) -> st
         f"#endif  /* {guard} */",
         "",
     ]
-    return "\n".join(lines)
 
 
 def write_c_arrays(tflite_bytes: bytes, meta: dict, quant: dict, out_dir, *, name: str = "heel_strike",

@@ -10,11 +10,8 @@ no paths); floats as in c_export (shortest float32 decimal + `f`).
 
 from __future__ import annotations
 
-import hashlib
-
 from gaitnode.errors import GaitnodeError
-from gaitnode.quantize.c_export import PLACEMENT_CODES, _check_quant, _comment, _int_literal, c_float, channel_index
-from gaitnode.quantize.op_resolver import resolver_methods
+from gaitnode.quantize.c_export import PLACEMENT_CODES, _check_quant, _comment, _int_literal, c_float, model_tail_lines
 
 
 def vo2_config_header(tflite_bytes: bytes, meta: dict, quant: dict, name: str = "vo2") -> str:
@@ -28,15 +25,9 @@ def vo2_config_header(tflite_bytes: bytes, meta: dict, quant: dict, name: str = 
     quant = _check_quant(quant)
     data = bytes(tflite_bytes)
     p = f"GN_{name.upper()}"
-    lower = f"gn_{name}"
     guard = f"{p}_MODEL_CONFIG_H_"
     channels = list(meta["channels"])
-    methods = resolver_methods(quant["ops"], what="model ops")
-    mean = ", ".join(c_float(v, what=f"norm_mean[{i}]") for i, v in enumerate(meta["norm_mean"]))
-    std = ", ".join(c_float(v, what=f"norm_std[{i}]") for i, v in enumerate(meta["norm_std"]))
-    index = ", ".join(str(i) for i in channel_index(channels))
     synthetic = "synthetic" if meta.get("synthetic_training_data") else "recorded (not synthetic)"
-    ops_lines = "".join(f" \\\n    X({m})" for m in methods)
     placement = PLACEMENT_CODES.get(str(meta["placement"]))
     if placement is None:
         raise GaitnodeError(f"model placement {meta['placement']!r} has no firmware code "
@@ -67,27 +58,6 @@ def vo2_config_header(tflite_bytes: bytes, meta: dict, quant: dict, name: str = 
         f"#define {p}_OUTPUT_SCALE {c_float(quant['output_scale'], what='output_scale')}",
         f"#define {p}_OUTPUT_ZERO_POINT {_int_literal(int(quant['output_zero_point']))}",
         "",
-        f"/* Normalisation per channel, in this order: {_comment(', '.join(channels))}",
-        " * (acc in m/s^2, gyr in deg/s, mag in uT, sensor frame). */",
-        f"static const float {lower}_norm_mean[{p}_CHANNELS] = {{{mean}}};",
-        f"static const float {lower}_norm_std[{p}_CHANNELS] = {{{std}}};",
-        "/* Where each channel is in the core's raw sample (acc x,y,z = 0-2, gyr 3-5, mag 6-8). */",
-        f"static const unsigned char {lower}_channel_index[{p}_CHANNELS] = {{{index}}};",
-        "",
-        "/* TFLite-Micro: tensor arena (measured on the host plus a margin; bytes) and the ops to register:",
-        f" *   tflite::MicroMutableOpResolver<{p}_OP_COUNT> r;",
-        " *   #define GN_ADD_OP(method) r.method();",
-        f" *   {p}_OPS(GN_ADD_OP) */",
-        f"#define {p}_ARENA_BYTES {int(quant['arena_bytes'])}",
-        f"#define {p}_ARENA_BYTES_MEASURED {int(quant['arena_bytes_measured'])}",
-        f"#define {p}_OP_COUNT {len(methods)}",
-        f"#define {p}_OPS(X){ops_lines}",
-        "",
-        f"/* The model in {name}_model_data.cc (g_{name}_model_data). */",
-        f"#define {p}_MODEL_BYTES {len(data)}",
-        f"#define {p}_MODEL_SHA256 \"{hashlib.sha256(data).hexdigest()}\"",
-        "",
-        f"#endif  /* {guard} */",
-        "",
+        *model_tail_lines(name, channels, meta, quant, data),
     ]
     return "\n".join(lines)
