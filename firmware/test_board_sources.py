@@ -93,12 +93,12 @@ def f32(v) -> float:
 
 
 def test_models_cpp_fills_the_model_from_the_generated_headers(tiny_quantized, tmp_path):
-    gen = gen_dir_for("nano33ble", tiny_quantized, tmp_path / "gen")
+    gen = gen_dir_for("nrf52840dk", tiny_quantized, tmp_path / "gen")
     (tmp_path / "main.cpp").write_text(MODELS_MAIN)
     exe = tmp_path / "models_probe"
     for std in ("c++11", "c++17"):
         proc = subprocess.run(["g++", f"-std={std}", "-Wall", "-Wextra", "-Werror", f"-I{gen}", f"-I{SRC}",
-                               f"-I{CORE}", '-DGN_BOARD_HEADER="gn_board_nano33ble.h"', "-o", str(exe),
+                               f"-I{CORE}", '-DGN_BOARD_HEADER="gn_board_nrf52840dk.h"', "-o", str(exe),
                                str(SRC / "models.cpp"), str(tmp_path / "main.cpp")], capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
     out = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout
@@ -147,20 +147,30 @@ int main() {
 """
 
 
+def four_model_gen(tiny_quantized, out: Path) -> Path:
+    """The generated folder of the nano33ble (which carries all four models) with the C sources of
+    small real VO2, gait-phase and activity models (gaitnode.twin.testing)."""
+    from gaitnode.twin.testing import small_activity_model, small_phase_model, small_vo2_model
+
+    gen = gen_dir_for("nano33ble", tiny_quantized, out)
+    for d in (small_vo2_model(), small_phase_model(), small_activity_model()):
+        for f in (d / "c").iterdir():
+            shutil.copy(f, gen / f.name)
+    return gen
+
+
 def test_models_cpp_fills_the_vo2_model_from_its_generated_header(tiny_quantized, tmp_path):
-    """A board that carries both models (the twin's header: GN_MODEL_VO2 1) with the C sources of a
-    real small VO2 model (gaitnode.twin.testing.small_vo2_model)."""
+    """A board that carries the VO2 model (nano33ble: GN_MODEL_VO2 1) with the C sources of a real
+    small VO2 model (gaitnode.twin.testing.small_vo2_model)."""
     from gaitnode.twin.testing import small_vo2_model
 
     vo2 = small_vo2_model()
-    gen = gen_dir_for("twin", tiny_quantized, tmp_path / "gen")
-    for f in (vo2 / "c").iterdir():
-        shutil.copy(f, gen / f.name)
+    gen = four_model_gen(tiny_quantized, tmp_path / "gen")
     (tmp_path / "main.cpp").write_text(VO2_MAIN)
     exe = tmp_path / "vo2_probe"
     for std in ("c++11", "c++17"):
         proc = subprocess.run(["g++", f"-std={std}", "-Wall", "-Wextra", "-Werror", f"-I{gen}", f"-I{SRC}",
-                               f"-I{CORE}", '-DGN_BOARD_HEADER="gn_board_twin.h"', "-o", str(exe),
+                               f"-I{CORE}", '-DGN_BOARD_HEADER="gn_board_nano33ble.h"', "-o", str(exe),
                                str(SRC / "models.cpp"), str(tmp_path / "main.cpp")], capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
     out = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout
@@ -180,22 +190,75 @@ def test_models_cpp_fills_the_vo2_model_from_its_generated_header(tiny_quantized
     assert [int(x) for x in v["window"]] == [meta["window"], meta["hop"]]
     assert f32(v["tau"][0]) == f32(meta["smooth_tau_s"])
     # a board without the VO2 model compiles without its header and reports it absent
-    gen2 = gen_dir_for("nano33ble", tiny_quantized, tmp_path / "gen2")
+    gen2 = gen_dir_for("nrf52840dk", tiny_quantized, tmp_path / "gen2")
     proc = subprocess.run(["g++", "-std=c++11", "-Wall", "-Wextra", "-Werror", f"-I{gen2}", f"-I{SRC}", f"-I{CORE}",
-                           '-DGN_BOARD_HEADER="gn_board_nano33ble.h"', "-o", str(exe), str(SRC / "models.cpp"),
+                           '-DGN_BOARD_HEADER="gn_board_nrf52840dk.h"', "-o", str(exe), str(SRC / "models.cpp"),
                            str(tmp_path / "main.cpp")], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.startswith("rc 2\n")
 
 
+CLASS_MAIN = r"""
+#include <cstdio>
+#include "models.h"
+static void show(const char *what, int rc, const gn_class_model &m) {
+    std::printf("%s rc %d name %s bytes %u arena %u channels %u window %u hop %u decimate %u classes %u last_hop %u\n",
+                what, rc, m.name, (unsigned)m.model_bytes, (unsigned)m.arena_bytes, (unsigned)m.input.n_channels,
+                (unsigned)m.window, (unsigned)m.hop, (unsigned)m.decimate, (unsigned)m.n_classes,
+                (unsigned)m.last_hop);
+    std::printf("%s codes", what);
+    for (int k = 0; k < m.n_classes; ++k) std::printf(" %u", (unsigned)m.class_code[k]);
+    std::printf("\n%s quant %.9g %d %.9g %d\n", what, (double)m.input.scale, (int)m.input.zero_point,
+                (double)m.out_scale, (int)m.out_zero_point);
+}
+int main() {
+    gn_class_model p, a;
+    int rp = gn_models_fill_phase(&p), ra = gn_models_fill_activity(&a);
+    show("phase", rp, p);
+    show("activity", ra, a);
+    return 0;
+}
+"""
+
+
+def test_models_cpp_fills_the_classifiers_from_their_generated_headers(tiny_quantized, tmp_path):
+    """gn_models_fill_phase / _activity against the small real models' quantize.json and model.json:
+    the activity model at 50 Hz averages 2 samples of the 100 Hz board per row."""
+    from gaitnode.quantize.classifier_config import class_codes
+    from gaitnode.twin.testing import small_activity_model, small_phase_model
+
+    gen = four_model_gen(tiny_quantized, tmp_path / "gen")
+    (tmp_path / "main.cpp").write_text(CLASS_MAIN)
+    exe = tmp_path / "class_probe"
+    proc = subprocess.run(["g++", "-std=c++11", "-Wall", "-Wextra", "-Werror", f"-I{gen}", f"-I{SRC}", f"-I{CORE}",
+                           '-DGN_BOARD_HEADER="gn_board_nano33ble.h"', "-o", str(exe), str(SRC / "models.cpp"),
+                           str(tmp_path / "main.cpp")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    out = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.splitlines()
+    for (name, d), lines in zip((("phase", small_phase_model()), ("activity", small_activity_model())),
+                                (out[0:3], out[3:6])):
+        meta = json.loads((d / "model.json").read_text())
+        q = json.loads((d / "quantize.json").read_text())
+        decimate = round(100 / meta["rate_hz"])
+        assert lines[0] == (f"{name} rc 0 name {name} bytes {q['model_int8_bytes']} arena {q['arena_bytes']} "
+                            f"channels {len(meta['channels'])} window {meta['window']} hop {meta['hop']} "
+                            f"decimate {decimate} classes {len(meta['classes'])} "
+                            f"last_hop {int(meta['output'] == 'last_hop')}")
+        assert lines[1] == f"{name} codes " + " ".join(map(str, class_codes(meta)))
+        _, _, in_s, in_zp, out_s, out_zp = lines[2].split()
+        assert (f32(in_s), int(in_zp)) == (f32(q["input_scale"]), q["input_zero_point"])
+        assert (f32(out_s), int(out_zp)) == (f32(q["output_scale"]), q["output_zero_point"])
+    assert "decimate 2" in out[3] and "decimate 1" in out[0]
+
+
 def test_models_cpp_rejects_a_model_that_does_not_fit_the_board(tiny_quantized, tmp_path):
     """The compile-time checks: a 32-sample model on a board whose GN_MAX_WINDOW is 16."""
     data = repo_boards()
-    data["nano33ble"]["max_window"] = 16
+    data["nrf52840dk"]["max_window"] = 16
     boards_file = write_boards(tmp_path / "boards.yaml", data)
-    gen = gen_dir_for("nano33ble", tiny_quantized, tmp_path / "gen", boards_file)
+    gen = gen_dir_for("nrf52840dk", tiny_quantized, tmp_path / "gen", boards_file)
     proc = subprocess.run(["g++", "-std=c++11", "-fsyntax-only", f"-I{gen}", f"-I{SRC}", f"-I{CORE}",
-                           '-DGN_BOARD_HEADER="gn_board_nano33ble.h"', str(SRC / "models.cpp")],
+                           '-DGN_BOARD_HEADER="gn_board_nrf52840dk.h"', str(SRC / "models.cpp")],
                           capture_output=True, text=True)
     assert proc.returncode != 0
     assert "model window is longer than GN_MAX_WINDOW" in proc.stderr
@@ -292,10 +355,10 @@ def test_pio_pre_stops_the_build_when_over_budget(tmp_path, monkeypatch, cli, ca
     big = fake_model_dir(tmp_path / "big", model_bytes=300_000)
     monkeypatch.setenv("GAITNODE_MODELS", f"heel_strike={big}")
     with pytest.raises(SystemExit) as e:
-        run_pre(FakeSConsEnv("nano33ble", tmp_path / "build"))
+        run_pre(FakeSConsEnv("nrf52840dk", tmp_path / "build"))
     assert e.value.code == 1
     err = capsys.readouterr().err
-    assert "gaitnode pre-build (env nano33ble): gaitnode: error: nano33ble: flash budget exceeded: models " \
+    assert "gaitnode pre-build (env nrf52840dk): gaitnode: error: nrf52840dk: flash budget exceeded: models " \
            "heel_strike 300000 B = 300000 B > budget 262144 B" in err
 
 

@@ -97,10 +97,11 @@ class Node:
 
 
 def open_node(port: str | None = None, *, twin: bool = False, model_dir=None, vo2_model_dir=None,
-              board: str | None = None, live_session=None, baud: int | None = None,
+              phase_model_dir=None, activity_model_dir=None, board: str | None = None, live_session=None, baud: int | None = None,
               hello_timeout: float = HELLO_TIMEOUT_S, tamper=None) -> Node:
     """Connect to the node on `port`, or start a fresh twin (`twin=True`, with `model_dir` (heel
-    strike), `vo2_model_dir`, `board` (default "twin") and `live_session`), and check it answers HELLO.
+    strike), `vo2_model_dir`, `phase_model_dir`, `activity_model_dir`, `board` (default "twin") and
+    `live_session`), and check it answers HELLO.
 
     board: for a port, the boards.yaml entry of the board on it (optional: baud and reset line).
     tamper: passed to Link (corruption injection in the HIL suite).
@@ -117,7 +118,8 @@ def open_node(port: str | None = None, *, twin: bool = False, model_dir=None, vo
     if twin:
         from gaitnode.twin.twin import TwinNode
 
-        t = TwinNode(model_dir, vo2_model_dir=vo2_model_dir, board=board or "twin", live_session=live_session).start()
+        t = TwinNode(model_dir, vo2_model_dir=vo2_model_dir, phase_model_dir=phase_model_dir,
+                     activity_model_dir=activity_model_dir, board=board or "twin", live_session=live_session).start()
         try:
             link = Link(t.port, tamper=tamper)
             info = link.hello(hello_timeout)
@@ -125,9 +127,9 @@ def open_node(port: str | None = None, *, twin: bool = False, model_dir=None, vo
             t.stop()
             raise
         return Node("twin", t.port, link, info, twin=t, board=t.board)
-    if model_dir is not None or vo2_model_dir is not None or live_session is not None:
-        raise GaitnodeError("--model-dir, --vo2-model-dir and a live session apply to --twin only: a board runs the "
-                            "models it was flashed with")
+    if any(d is not None for d in (model_dir, vo2_model_dir, phase_model_dir, activity_model_dir, live_session)):
+        raise GaitnodeError("--model-dir, --vo2-model-dir, --phase-model-dir, --activity-model-dir and a live session "
+                            "apply to --twin only: a board runs the models it was flashed with")
     if baud is None:
         baud = board_entry.transport.baud if board_entry is not None and board_entry.transport.baud else 115200
     link = Link(port, baud, tamper=tamper)

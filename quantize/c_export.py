@@ -195,6 +195,9 @@ def model_tail_lines(name: str, channels: list, meta: dict, quant: dict, data: b
         f" *   {p}_OPS(GN_ADD_OP) */",
         f"#define {p}_ARENA_BYTES {int(quant['arena_bytes'])}",
         f"#define {p}_ARENA_BYTES_MEASURED {int(quant['arena_bytes_measured'])}",
+        "/* Persistent part of the arena (TFLM's tail: tensor structs, quantisation data, LSTM state); models",
+        " * run one after another share one arena of the sum of these plus the largest ARENA_BYTES - this. */",
+        f"#define {p}_ARENA_PERSISTENT_BYTES {int(quant.get('arena_tail_bytes') or quant['arena_bytes'])}",
         f"#define {p}_OP_COUNT {len(methods)}",
         f"#define {p}_OPS(X){ops_lines}",
         "",
@@ -221,12 +224,16 @@ def write_c_arrays(tflite_bytes: bytes, meta: dict, quant: dict, out_dir, *, nam
     data = bytes(tflite_bytes)
     if not data:
         raise GaitnodeError("cannot write an empty model as a C array")
-    from gaitnode.training.model_dir import is_vo2_meta
+    from gaitnode.training.model_dir import is_classifier_meta, is_vo2_meta
 
     if is_vo2_meta(meta):  # a VO2 model: its own config header (quantize/vo2_config.py)
         from gaitnode.quantize.vo2_config import vo2_config_header
 
         config = vo2_config_header(data, meta, quant, name)
+    elif is_classifier_meta(meta):  # gait phase, activity (quantize/classifier_config.py)
+        from gaitnode.quantize.classifier_config import classifier_config_header
+
+        config = classifier_config_header(data, meta, quant, name)
     else:
         config = config_header(data, meta, quant, name)
     header, source = model_data_files(data, name)

@@ -38,7 +38,8 @@ def convert(model_path: Path, representative: np.ndarray, out_dir: Path, window:
     in_shape = tuple(model.input_shape)
     out_shape = tuple(model.output_shape)
     outputs = window if outputs is None else outputs
-    if in_shape[1:] != (window, channels) or out_shape[1:] != (outputs,):
+    # A classifier may output [batch, hop, classes]: what counts is the number of values per window.
+    if in_shape[1:] != (window, channels) or int(np.prod(out_shape[1:])) != outputs:
         raise ValueError(f"model input {in_shape} / output {out_shape} do not match model.json "
                          f"(window {window}, {channels} channels: expected (None, {window}, {channels}) -> "
                          f"(None, {outputs}))")

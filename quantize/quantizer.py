@@ -57,6 +57,15 @@ def relative_errors(float_outputs, int8_outputs) -> dict:
     return {"mean": float(rel.mean()), "max": float(rel.max()), "p95": float(np.percentile(rel, 95))}
 
 
+def argmax_agreement(float_outputs, int8_outputs, n_classes: int) -> float:
+    """Share of rows (softmax over n_classes, rows flattened row-major) where int8 and float agree on the class."""
+    a = np.asarray(float_outputs, np.float64).reshape(-1, n_classes)
+    b = np.asarray(int8_outputs, np.float64).reshape(-1, n_classes)
+    if a.shape != b.shape or a.size == 0:
+        raise GaitnodeError(f"cannot compare outputs of shapes {np.shape(float_outputs)} and {np.shape(int8_outputs)}")
+    return float(np.mean(a.argmax(axis=1) == b.argmax(axis=1)))
+
+
 def budget_flags(model_bytes: int, arena_bytes: int, *, max_model_bytes: int,
                  max_arena_bytes: int) -> tuple[bool, bool]:
     """(over_model_budget, over_arena_budget): whether the int8 model / the arena exceed their budgets."""
@@ -164,7 +173,7 @@ class Quantizer:
         (in_scale, in_zp), (out_scale, out_zp) = litert.input_quant, litert.output_quant
         quant = {"input_scale": in_scale, "input_zero_point": in_zp, "output_scale": out_scale,
                  "output_zero_point": out_zp, "ops": tensors.ops, "arena_bytes": arena_bytes,
-                 "arena_bytes_measured": arena.required}
+                 "arena_bytes_measured": arena.required, "arena_tail_bytes": arena.recorded_tail}
         write_c_arrays(conv.int8_tflite, meta, quant, staged["config_h"].parent, name=self.name)
 
         int8_size = len(conv.int8_tflite)
@@ -178,6 +187,7 @@ class Quantizer:
             "arena_bytes_recorded_total": arena.recorded_total, "arena_recorded_total_suffices":
                 arena.recorded_total_suffices,
             "arena_bytes_measured": arena.required, "arena_bytes": arena_bytes,
+            "arena_head_bytes": arena.recorded_head, "arena_tail_bytes": arena.recorded_tail,
             "arena_margin": float(self.arena_margin),
             "input_scale": in_scale, "input_zero_point": in_zp, "output_scale": out_scale,
             "output_zero_point": out_zp,
@@ -190,8 +200,10 @@ class Quantizer:
             "synthetic_training_data": bool(meta["synthetic_training_data"]),
             "tf_version": conv.tf_version,
         }
-        from gaitnode.training.model_dir import is_vo2_meta
+        from gaitnode.training.model_dir import is_classifier_meta, is_vo2_meta
 
+        if is_classifier_meta(meta):  # classes: how often int8 and float pick the same one
+            report["tflm_vs_float_argmax_agreement"] = argmax_agreement(keras_out, tflm_out, len(meta["classes"]))
         if is_vo2_meta(meta):  # a VO2 value: the error relative to the value matters (the 1 % target)
             report["tflm_vs_float_relative"] = relative_errors(keras_out, tflm_out)
             report["litert_vs_float_relative"] = relative_errors(keras_out, litert_out)

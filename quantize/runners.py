@@ -78,7 +78,7 @@ class KerasRunner:
         x = _check_input(x, self.input_shape, f"{self.model_dir} (Keras)")
         if len(x) == 0:
             return np.zeros((0, self.output_width), np.float32)
-        return self._runner.predict(x)
+        return self._runner.predict(x).reshape(len(x), -1)
 
 
 class _InterpreterRunner:
@@ -89,11 +89,11 @@ class _InterpreterRunner:
     def _setup(self, in_details: dict, out_details: dict) -> None:
         in_shape = tuple(int(d) for d in in_details["shape"])
         out_shape = tuple(int(d) for d in out_details["shape"])
-        if len(in_shape) != 3 or in_shape[0] != 1 or len(out_shape) != 2 or out_shape[0] != 1:
-            raise GaitnodeError(f"{self.what}: expected input [1, W, C] and output [1, W], got "
+        if len(in_shape) != 3 or in_shape[0] != 1 or len(out_shape) not in (2, 3) or out_shape[0] != 1:
+            raise GaitnodeError(f"{self.what}: expected input [1, W, C] and output [1, K] or [1, R, K], got "
                                 f"{list(in_shape)} and {list(out_shape)}")
         self.input_shape = in_shape[1:]
-        self.output_width = out_shape[1]
+        self.output_width = int(np.prod(out_shape[1:]))  # outputs are handled flattened, row-major
         self.input_dtype = np.dtype(in_details["dtype"])
         self.input_quant = _quant_params(in_details, self.what)
         self.output_quant = _quant_params(out_details, self.what)
@@ -140,7 +140,7 @@ class LiteRTRunner(_InterpreterRunner):
         self._interp.reset_all_variables()
         self._interp.set_tensor(self._in["index"], window)
         self._interp.invoke()
-        return self._interp.get_tensor(self._out["index"])[0].copy()
+        return self._interp.get_tensor(self._out["index"])[0].reshape(-1).copy()
 
 
 class TFLMRunner(_InterpreterRunner):
@@ -158,7 +158,7 @@ class TFLMRunner(_InterpreterRunner):
         """One already-quantised input [1, W, C] -> the raw output [W] (the node's view of the model)."""
         self._interp.set_input(window, 0)
         self._interp.invoke()
-        y = np.array(self._interp.get_output(0))[0]
+        y = np.array(self._interp.get_output(0))[0].reshape(-1)
         self._interp.reset()  # LSTM state (variable tensors) back to zeros for the next window
         return y
 

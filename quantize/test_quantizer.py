@@ -95,3 +95,13 @@ def test_a_failing_step_leaves_no_outputs(quantized, tiny_model_dir, tmp_path, m
     with pytest.raises(GaitnodeError, match=r"m/model_int8\.tflite: model uses ops TFLM cannot run: X"):
         Quantizer().run(d, random_windows(2, 0), random_windows(2, 1))
     assert sorted(p.name for p in d.iterdir()) == ["model.json", "model.keras"]
+
+
+def test_arena_parts_for_a_shared_arena(quantized):
+    """TFLM's recorded head (non-persistent) and tail (persistent) add up to its recorded total; the
+    tail reaches the config header, from which the build sizes the arena the models share."""
+    r = quantized.report_
+    assert r["arena_head_bytes"] > 0 and r["arena_tail_bytes"] > 0
+    assert r["arena_head_bytes"] + r["arena_tail_bytes"] == r["arena_bytes_recorded_total"]
+    config = quantized.paths_["config_h"].read_text()
+    assert f"#define GN_HEEL_STRIKE_ARENA_PERSISTENT_BYTES {r['arena_tail_bytes']}\n" in config

@@ -33,6 +33,10 @@ ARENA_ALIGNMENT = 16
 # (segmentation fault, not an error); smaller arenas are refused before TFLM sees them.
 MIN_ARENA_BYTES = 1024
 _TOTAL_RE = re.compile(r"Arena allocation total (\d+) bytes")
+# Head: non-persistent buffers (activations, scratch), planned per model, reusable by the next model
+# once this one has run; tail: persistent (tensor structs, quantisation data, LSTM state).
+_HEAD_RE = re.compile(r"Arena allocation head (\d+) bytes")
+_TAIL_RE = re.compile(r"Arena allocation tail (\d+) bytes")
 # TFLM's messages for an arena that is too small (allocators; the memory planner, whose buffer
 # list also lives in the arena, reports "Too many buffers").
 _ARENA_SHORT_RE = re.compile(r"Failed to (allocate|resize)|Unable to allocate|missing: \d+|Too many buffers")
@@ -125,11 +129,16 @@ class ArenaReport:
     required: smallest arena (multiple of 16) in which the model loads and runs; build with this
         (plus a margin).
     recorded_total_suffices: whether an arena of recorded_total (rounded up to 16) already works.
+    recorded_head / recorded_tail: the non-persistent and persistent parts of recorded_total. Models
+        run one after another can share one arena: the sum of their tails plus the largest head
+        (TFLM's multi-tenant allocation; gaitnode.boards.budget).
     """
 
     recorded_total: int
     required: int
     recorded_total_suffices: bool
+    recorded_head: int = 0
+    recorded_tail: int = 0
 
 
 def arena_report(tflite_bytes: bytes, *, what: str = "model") -> ArenaReport:
@@ -146,6 +155,8 @@ def arena_report(tflite_bytes: bytes, *, what: str = "model") -> ArenaReport:
     if not totals:
         raise GaitnodeError(f"{what}: TFLM printed no 'Arena allocation total' line")
     recorded = int(totals[-1])
+    heads, tails = _HEAD_RE.findall(err.text), _TAIL_RE.findall(err.text)
+    head, tail = (int(heads[-1]), int(tails[-1])) if heads and tails else (0, recorded)
     # The recorded allocations must all fit, so the need starts near `recorded`.
     lo = max(MIN_ARENA_BYTES, recorded) // ARENA_ALIGNMENT
     hi = generous // ARENA_ALIGNMENT
@@ -160,7 +171,8 @@ def arena_report(tflite_bytes: bytes, *, what: str = "model") -> ArenaReport:
             lo = mid
     required = hi * ARENA_ALIGNMENT
     suffices = _loads_and_runs(data, max(MIN_ARENA_BYTES, _round_up(recorded)))
-    return ArenaReport(recorded_total=recorded, required=required, recorded_total_suffices=suffices)
+    return ArenaReport(recorded_total=recorded, required=required, recorded_total_suffices=suffices,
+                       recorded_head=head, recorded_tail=tail)
 
 
 def measure_arena(tflite_bytes: bytes, *, what: str = "model") -> int:

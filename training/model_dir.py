@@ -2,10 +2,14 @@
 
 model.json is checked against a JSON schema (jsonschema) and a few cross-field rules (one
 norm_mean/norm_std entry per channel, window/hop/output_delay consistent) on save and on load;
-an invalid file raises GaitnodeError naming the file and the field. Two tasks:
+an invalid file raises GaitnodeError naming the file and the field. Three kinds:
 
 * heel strike (MODEL_JSON_SCHEMA): per-sample probabilities, output [batch, window];
-* VO2 (VO2_MODEL_JSON_SCHEMA): one VO2 value (ml/kg/min) per window, output [batch, 1].
+* VO2 (VO2_MODEL_JSON_SCHEMA): one VO2 value (ml/kg/min) per window, output [batch, 1];
+* classifiers (CLASSIFIER_MODEL_JSON_SCHEMA, tasks "gait_phase" and "activity"): softmax over
+  `classes`, either per row for the last `hop` rows of the window (output "last_hop": [batch, hop,
+  n_classes], or flattened row-major to [batch, hop * n_classes]) or one per window ("window":
+  [batch, n_classes]).
 
 A model.json is checked as a VO2 model's when its task is "vo2" and it has none of the
 heel-strike output fields (output_delay); everything else is checked as a heel-strike model's,
@@ -20,6 +24,7 @@ import os
 from pathlib import Path
 
 import jsonschema
+import numpy as np
 
 from gaitnode import tf_env
 from gaitnode.errors import GaitnodeError, refuse_existing
@@ -88,20 +93,66 @@ VO2_MODEL_JSON_SCHEMA = {
 }
 
 
+CLASSIFIER_TASKS = ("gait_phase", "activity")
+CLASSIFIER_OUTPUTS = ("last_hop", "window")
+CLASSIFIER_MODEL_JSON_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["format", "version", "task", "architecture", "placement", "rate_hz", "channels", "window", "hop",
+                 "norm_mean", "norm_std", "classes", "output", "seed", "synthetic_training_data", "training"],
+    "properties": {
+        "format": {"const": "gaitnode-model"},
+        "version": {"const": 1},
+        "task": {"enum": list(CLASSIFIER_TASKS)},
+        "architecture": {"type": "string", "minLength": 1},
+        "placement": {"type": "string", "minLength": 1},
+        "rate_hz": {"type": "number", "exclusiveMinimum": 0},  # rate of the model's input rows
+        # IMU9 names run on a node; other names (extra sensors) train the same way but are not exported to C
+        "channels": {"type": "array", "items": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}, "minItems": 1,
+                     "uniqueItems": True},
+        "window": {"type": "integer", "minimum": 1},
+        "hop": {"type": "integer", "minimum": 1},
+        "norm_mean": _number_list,
+        "norm_std": {**_number_list, "items": {"type": "number", "exclusiveMinimum": 0}},
+        "input_clip": {"type": "number", "exclusiveMinimum": 0},
+        "classes": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 2, "maxItems": 8,
+                    "uniqueItems": True},
+        "output": {"enum": list(CLASSIFIER_OUTPUTS)},
+        "seed": {"type": "integer"},
+        "synthetic_training_data": {"type": "boolean"},
+        "training": {"type": "object"},
+    },
+}
+
+
+def is_classifier_meta(meta) -> bool:
+    """Whether `meta` is checked (and used) as a classifier's model.json (gait phase, activity)."""
+    return isinstance(meta, dict) and meta.get("task") in CLASSIFIER_TASKS
+
+
 def is_vo2_meta(meta) -> bool:
     """Whether `meta` is checked (and used) as a VO2 model's model.json (see the module docstring)."""
     return isinstance(meta, dict) and meta.get("task") == "vo2" and "output_delay" not in meta
 
 
+def output_shape(meta: dict) -> tuple[int, ...]:
+    """Output shape per window of the model `meta` describes (batch left out): (1,) VO2, (window,)
+    heel strike, (hop, n_classes) or (n_classes,) for a classifier."""
+    if is_classifier_meta(meta):
+        n = len(meta["classes"])
+        return (int(meta["hop"]), n) if meta["output"] == "last_hop" else (n,)
+    return (1,) if is_vo2_meta(meta) else (int(meta["window"]),)
+
+
 def output_width(meta: dict) -> int:
-    """Outputs per window of the model `meta` describes: 1 (VO2) or the window (heel strike)."""
-    return 1 if is_vo2_meta(meta) else int(meta["window"])
+    """Outputs per window of the model `meta` describes (all of output_shape, flattened row-major)."""
+    return int(np.prod(output_shape(meta)))
 
 
 def validate_meta(meta: dict, where: str = META_FILE) -> dict:
     """Check a model.json dict; returns it. GaitnodeError '<where>: field <path>: <problem>'."""
-    vo2 = is_vo2_meta(meta)
-    schema = VO2_MODEL_JSON_SCHEMA if vo2 else MODEL_JSON_SCHEMA
+    vo2, classifier = is_vo2_meta(meta), is_classifier_meta(meta)
+    schema = (CLASSIFIER_MODEL_JSON_SCHEMA if classifier else VO2_MODEL_JSON_SCHEMA if vo2 else MODEL_JSON_SCHEMA)
     errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(meta),
                     key=lambda e: list(map(str, e.absolute_path)))
     if errors:
@@ -112,7 +163,14 @@ def validate_meta(meta: dict, where: str = META_FILE) -> dict:
     for key in ("norm_mean", "norm_std"):
         if len(meta[key]) != c:
             raise GaitnodeError(f"{where}: field {key}: {len(meta[key])} values for {c} channels")
-    if vo2:
+    if classifier:
+        from gaitnode.sessions.model import ACTIVITIES, PHASES
+
+        names = PHASES if meta["task"] == "gait_phase" else ACTIVITIES
+        unknown = [c for c in meta["classes"] if c not in names]
+        if unknown:
+            raise GaitnodeError(f"{where}: field classes: {unknown[0]!r} is not one of {', '.join(names)}")
+    if vo2 or classifier:
         try:
             check_window_params(meta["window"], meta["hop"], 0)
         except GaitnodeError as e:
@@ -192,8 +250,11 @@ def load_model_dir(path):
     except Exception as e:  # Keras raises many types for a damaged archive
         raise GaitnodeError(f"{f}: cannot be loaded as a Keras model ({type(e).__name__}: {e})") from None
     want_in = (meta["window"], len(meta["channels"]))
-    if tuple(model.input_shape[1:]) != want_in or tuple(model.output_shape[1:]) != (output_width(meta),):
-        what = "one VO2 value per window" if is_vo2_meta(meta) else "one output per sample"
+    got_out = tuple(model.output_shape[1:])
+    if tuple(model.input_shape[1:]) != want_in or got_out not in {output_shape(meta), (output_width(meta),)}:
+        what = ("one VO2 value per window" if is_vo2_meta(meta) else
+                f"output {output_shape(meta)} of {meta['output']!r} classes" if is_classifier_meta(meta)
+                else "one output per sample")
         raise GaitnodeError(f"{f}: model maps {model.input_shape[1:]} -> {model.output_shape[1:]}, but "
                             f"{META_FILE} says window {meta['window']} x {len(meta['channels'])} channels ({what})")
     return model, meta

@@ -86,3 +86,34 @@ def test_invalid_files_on_load(tmp_path, model):
         load_model_dir(d)
     with pytest.raises(GaitnodeError, match="not a model directory"):
         load_model_dir(tmp_path / "nothing")
+
+
+def _classifier_meta(**over) -> dict:
+    meta = {"format": "gaitnode-model", "version": 1, "task": "gait_phase", "architecture": "resnet_lstm",
+            "placement": "shank", "rate_hz": 100.0, "channels": ["acc_x", "fsr_heel"], "window": 40, "hop": 10,
+            "norm_mean": [0.0, 0.0], "norm_std": [1.0, 1.0], "classes": ["HS", "ST", "HO", "SW"],
+            "output": "last_hop", "seed": 0, "synthetic_training_data": True, "training": {}}
+    meta.update(over)
+    return meta
+
+
+def test_classifier_meta_and_its_output_shape():
+    from gaitnode.training.model_dir import is_classifier_meta, output_shape, output_width
+
+    meta = validate_meta(_classifier_meta())  # extra (non-IMU) channels train on the host
+    assert is_classifier_meta(meta) and output_shape(meta) == (10, 4) and output_width(meta) == 40
+    act = validate_meta(_classifier_meta(task="activity", classes=["walking", "sitting"], output="window"))
+    assert output_shape(act) == (2,) and output_width(act) == 2
+
+
+@pytest.mark.parametrize("over, message", [
+    ({"classes": ["HS", "walking"]}, "field classes: 'walking' is not one of HS, ST, HO, SW"),
+    ({"task": "activity", "classes": ["HS", "ST"]}, "field classes: 'HS' is not one of walking"),
+    ({"classes": ["HS"]}, "field classes"),
+    ({"hop": 41}, "fields window/hop"),
+    ({"output": "per_sample"}, "field output"),
+    ({"channels": ["Acc X", "b"]}, "field channels.0"),
+])
+def test_classifier_meta_problems(over, message):
+    with pytest.raises(GaitnodeError, match=message):
+        validate_meta(_classifier_meta(**over))

@@ -109,4 +109,5 @@ int gn_twin_init(gn_twin *t, gn_node *n, int fd, gn_twin_infer_fn infer, gn_twin
 uint32_t gn_twin_size(void) { return (uint32_t)sizeof(gn_twin); }
 uint32_t gn_twin_hs_model_size(void) { return (uint32_t)sizeof(gn_hs_model); }
 uint32_t gn_twin_vo2_model_size(void) { return (uint32_t)sizeof(gn_vo2_model); }
+uint32_t gn_twin_class_model_size(void) { return (uint32_t)sizeof(gn_class_model); }
 uint32_t gn_twin_board_size(void) { return (uint32_t)sizeof(gn_node_board); }

@@ -32,7 +32,8 @@ typedef struct {
     uint32_t write_failures;  /* frames the pty did not take within the timeout */
 } gn_twin;
 
-/* Wire the HAL to t and initialise n (gn_node_init's return code). hs and vo2 may be NULL. */
+/* Wire the HAL to t and initialise n (gn_node_init's return code). hs and vo2 may be NULL.
+ * Classifiers are added afterwards with gn_node_add_classifier. */
 int gn_twin_init(gn_twin *t, gn_node *n, int fd, gn_twin_infer_fn infer, gn_twin_imu_fn imu,
                  const gn_node_board *board, const gn_hs_model *hs, const gn_vo2_model *vo2);
 
@@ -40,6 +41,7 @@ int gn_twin_init(gn_twin *t, gn_node *n, int fd, gn_twin_infer_fn infer, gn_twin
 uint32_t gn_twin_size(void);
 uint32_t gn_twin_hs_model_size(void);
 uint32_t gn_twin_vo2_model_size(void);
+uint32_t gn_twin_class_model_size(void);
 uint32_t gn_twin_board_size(void);
 
 /* The node's clock now (us), for the host side's bookkeeping. */

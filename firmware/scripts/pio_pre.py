@@ -1,13 +1,13 @@
 """PlatformIO pre-build script: the board's generated headers and the models, checked, before compiling.
 
-For env E (= a board of ../boards.yaml) and GAITNODE_MODELS="heel_strike=MODEL_DIR[,vo2=VO2_DIR]" (one
+For env E (= a board of ../boards.yaml) and GAITNODE_MODELS="heel_strike=DIR[,vo2=DIR,phase=DIR,activity=DIR]" (one
 entry per model the board's boards.yaml `models` lists):
 1. `gaitnode boards header --board E -o GEN --force` writes gn_board_E.h into GEN
    (= .pio/build/E/gaitnode_gen);
 2. `gaitnode boards check --board E --model-dir ...` fails the build, with its message, when the
    models exceed the board's flash / RAM / arena budgets;
 3. copies MODEL_DIR/c/<name>_model_{data.h,data.cc,config.h} (from `gaitnode quantize heel-strike`,
-   `gaitnode quantize vo2`) into GEN;
+   `gaitnode quantize vo2`, `gaitnode quantize phase`, `gaitnode quantize activity`) into GEN;
 4. `gaitnode manifest --board E --firmware-dir . --gen-dir GEN ...` writes GEN/gaitnode_build.json:
    the firmware id ("<version>+<8 hex of the sources' sha256>"), the protocol version and each
    model's sha256 (host/build_manifest.py); GEN/gn_firmware_id.h defines GN_FIRMWARE_ID, which

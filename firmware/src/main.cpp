@@ -1,6 +1,6 @@
 // main.cpp - the gaitnode sensor node on an Arduino-framework board.
 //
-// setup: serial at the board's baud, the heel-strike and VO2 models (those the board carries) into
+// setup: serial at the board's baud, the heel-strike, VO2, phase and activity models (those the board carries) into
 // TFLite-Micro, the IMU with the board's ranges, then the node (gn_node_init) and its INFO
 // announcement (gn_node_start).
 // loop:  received bytes -> gn_node_rx; gn_node_poll (ring -> pipeline -> frames); TX queue -> port.
@@ -32,6 +32,7 @@
 static gn_node g_node; /* ~14 KB: static, not on a stack (gaitnode boards check counts it) */
 static gn_hs_model g_hs;
 static gn_vo2_model g_vo2;
+static gn_class_model g_phase, g_activity;
 static gn_infer g_infer;
 
 // Device clock: micros() extended to 64 bits (it wraps every 71.6 minutes). The node calls it
@@ -69,7 +70,8 @@ void setup() {
     hal_serial_begin(GN_UART_BAUD);
 
     // The models: one TFLM refuses is left out and the node runs without it (no heel-strike model:
-    // the classical detector drives cadence and ACSM; no VO2 model: ACSM only). INFO lists the
+    // the classical detector drives cadence and ACSM; no VO2 model: ACSM only; no phase or activity
+    // model: no PHASE / ACTIVITY frames). INFO lists the
     // models that run, which the host shows.
     (void)gn_infer_tflm_init(&g_infer);
     const gn_hs_model *hs = nullptr;
@@ -91,6 +93,11 @@ void setup() {
     }
     if (rc >= 2 && rc <= 4 && hs != nullptr) rc = gn_node_init(&g_node, &hal, &g_infer, &board, nullptr, vo2);
     if (rc != 0) halt(rc);
+    // The classifiers: one refused (its description or TFLM) is left out; the others run.
+    if (gn_infer_tflm_ready(GN_INFER_PHASE) && gn_models_fill_phase(&g_phase) == 0)
+        (void)gn_node_add_classifier(&g_node, GN_INFER_PHASE, &g_phase);
+    if (gn_infer_tflm_ready(GN_INFER_ACTIVITY) && gn_models_fill_activity(&g_activity) == 0)
+        (void)gn_node_add_classifier(&g_node, GN_INFER_ACTIVITY, &g_activity);
     gn_node_start(&g_node);
 }
 

@@ -5,6 +5,9 @@
  * of each channel, arena, size, sha256).
  * vo2: vo2_model_config.h from `gaitnode quantize vo2` (window, hop, channels, normalisation,
  * input and output quantisation, smoothing time constant, arena, size, sha256).
+ * phase, activity: <name>_model_config.h from `gaitnode quantize phase|activity` (window and hop in
+ * rows, rate, classes and their protocol codes, output layout, normalisation, quantisation, arena,
+ * size, sha256).
  * A board carries a model when its boards.yaml `models` lists it (GN_MODEL_<NAME> 1).
  */
 #ifndef GN_MODELS_H
@@ -29,6 +32,11 @@ int gn_models_fill_heel_strike(gn_hs_model *m);
 /* Fill *m with the VO2 model's description (name "vo2"). Returns 0, 1 when the sha256 text in the
  * config header is malformed, 2 when the board does not carry the model (GN_MODEL_VO2 0). */
 int gn_models_fill_vo2(gn_vo2_model *m);
+
+/* Fill *m with the gait-phase (name "phase") / activity (name "activity") model's description.
+ * Returns 0, 1 when the sha256 text is malformed, 2 when the board does not carry the model. */
+int gn_models_fill_phase(gn_class_model *m);
+int gn_models_fill_activity(gn_class_model *m);
 
 #ifdef __cplusplus
 }

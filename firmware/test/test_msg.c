@@ -20,6 +20,8 @@ typedef union {
     gn_msg_nack nack;
     gn_msg_calibrate calibrate;
     gn_msg_calibration calibration;
+    gn_msg_phase phase;
+    gn_msg_activity activity;
 } any_msg;
 
 static any_msg got;
@@ -40,6 +42,8 @@ static uint32_t pack_any(uint8_t type, const void *m, uint8_t *b, uint32_t cap)
     case GN_MSG_NACK: return gn_msg_pack_nack(m, b, cap);
     case GN_MSG_CALIBRATE: return gn_msg_pack_calibrate(m, b, cap);
     case GN_MSG_CALIBRATION: return gn_msg_pack_calibration(m, b, cap);
+    case GN_MSG_PHASE: return gn_msg_pack_phase(m, b, cap);
+    case GN_MSG_ACTIVITY: return gn_msg_pack_activity(m, b, cap);
     default: return 0u;
     }
 }
@@ -60,6 +64,8 @@ static int unpack_any(uint8_t type, const uint8_t *p, uint32_t len, any_msg *m)
     case GN_MSG_NACK: return gn_msg_unpack_nack(p, len, &m->nack);
     case GN_MSG_CALIBRATE: return gn_msg_unpack_calibrate(p, len, &m->calibrate);
     case GN_MSG_CALIBRATION: return gn_msg_unpack_calibration(p, len, &m->calibration);
+    case GN_MSG_PHASE: return gn_msg_unpack_phase(p, len, &m->phase);
+    case GN_MSG_ACTIVITY: return gn_msg_unpack_activity(p, len, &m->activity);
     default: return -1;
     }
 }
@@ -193,6 +199,23 @@ static void check_fields(uint8_t type, const any_msg *a, const void *want)
         GN_CHECK_EQ_INT(a->nack.detail, b->detail);
         break;
     }
+    case GN_MSG_PHASE: {
+        const gn_msg_phase *b = want;
+        GN_CHECK_EQ_INT(a->phase.first_index, b->first_index);
+        GN_CHECK_EQ_INT(a->phase.count, b->count);
+        GN_CHECK(memcmp(a->phase.code, b->code, b->count) == 0);
+        GN_CHECK(memcmp(a->phase.confidence, b->confidence, b->count) == 0);
+        break;
+    }
+    case GN_MSG_ACTIVITY: {
+        const gn_msg_activity *b = want;
+        GN_CHECK_EQ_INT(a->activity.sample_index, b->sample_index);
+        GN_CHECK_EQ_INT(a->activity.code, b->code);
+        GN_CHECK_EQ_INT(a->activity.n, b->n);
+        GN_CHECK(memcmp(a->activity.class_code, b->class_code, b->n) == 0);
+        GN_CHECK(memcmp(a->activity.prob, b->prob, b->n) == 0);
+        break;
+    }
     case GN_MSG_CALIBRATE:
         GN_CHECK_EQ_INT(a->calibrate.n_samples, ((const gn_msg_calibrate *)want)->n_samples);
         break;
@@ -285,9 +308,9 @@ static void test_known_types(void)
     for (uint32_t t = 0; t < 256u; ++t) {
         known += gn_msg_known((uint8_t)t);
     }
-    GN_CHECK_EQ_INT(known, 13);
+    GN_CHECK_EQ_INT(known, 15);
     GN_CHECK(gn_msg_known(GN_MSG_HELLO) && gn_msg_known(GN_MSG_CALIBRATION));
-    GN_CHECK(!gn_msg_known(0u) && !gn_msg_known(0x0Eu) && !gn_msg_known(0xFFu));
+    GN_CHECK(!gn_msg_known(0u) && !gn_msg_known(0x10u) && !gn_msg_known(0xFFu));
 }
 
 static void test_count_limits(void)

@@ -49,6 +49,41 @@ static void m_imu_stop(void *ctx) { (void)ctx; imu_running = 0; }
 
 static gn_node node;
 
+/* Classifier mocks. Phase (window PW rows, hop PHOP, 2 classes: codes HS, SW): each of the newest
+ * PHOP rows is HS when its channel 0 is above 50, else SW. Activity (window AW rows of 2 samples,
+ * hop AHOP rows, 3 classes): class 1 (code "sitting") with p = 0.75. */
+#define PW 8u
+#define PHOP 4u
+#define AW 16u
+#define AHOP 8u
+static uint32_t cls_calls[2];
+static int m_classify(uint8_t model, const int8_t *in, uint32_t in_len, int8_t *out, uint32_t out_len)
+{
+    uint32_t r;
+    ++cls_calls[model - GN_INFER_PHASE];
+    if (infer_fail) {
+        return 1;
+    }
+    if (model == GN_INFER_PHASE) {
+        if (in_len != PW || out_len != PHOP * 2u) {
+            return 1;
+        }
+        for (r = 0; r < PHOP; ++r) {
+            const int hs = in[PW - PHOP + r] > 50;
+            out[2u * r] = (int8_t)(hs ? 127 : -128);
+            out[2u * r + 1u] = (int8_t)(hs ? -128 : 127);
+        }
+        return 0;
+    }
+    if (in_len != AW * 3u || out_len != 3u) {
+        return 1;
+    }
+    out[0] = -96; /* p = 32 / 256 */
+    out[1] = 64;  /* p = 192 / 256 */
+    out[2] = -96;
+    return 0;
+}
+
 /* Heel-strike model: out[j] = 127 (p = 1) when input sample j - DELAY has channel 0 above 50, else
  * -128 (p = 0). VO2 model: VO2_Q. Each call advances the clock by the model's run time. */
 static int m_run(void *ctx, uint8_t model, const int8_t *in, uint32_t in_len, int8_t *out, uint32_t out_len)
@@ -60,6 +95,9 @@ static int m_run(void *ctx, uint8_t model, const int8_t *in, uint32_t in_len, in
         if (n_ran[model] < 512u) {
             ran_at[model][n_ran[model]++] = node.expect_index - 1u;
         }
+    }
+    if (model == GN_INFER_PHASE || model == GN_INFER_ACTIVITY) {
+        return m_classify(model, in, in_len, out, out_len);
     }
     if (model == GN_INFER_VO2) {
         ++vo2_calls;
@@ -141,6 +179,7 @@ static const gn_node_board test_board = {"fw-test", "testboard", RATE, 16, 2000,
 
 static void reset_mocks(void)
 {
+    memset(cls_calls, 0, sizeof cls_calls);
     clock_us = 1000000u;
     tx_len = 0;
     imu_running = 0;
@@ -160,6 +199,59 @@ static void setup_models(int with_hs, uint16_t vo2_window, uint16_t vo2_hop)
     vo2_window_len = vo2_window;
     GN_CHECK_EQ_INT(gn_node_init(&node, &test_hal, &test_infer, &test_board, with_hs ? &hs : NULL,
                                  vo2_window > 0u ? &vo2 : NULL), 0);
+}
+
+/* The phase mock's description: acc x, identity normalisation, 100 Hz rows. */
+static gn_class_model test_phase_model(void)
+{
+    gn_class_model m;
+    memset(&m, 0, sizeof m);
+    strcpy(m.name, "phase");
+    m.sha256[0] = 0x11;
+    m.model_bytes = 700;
+    m.arena_bytes = 900;
+    m.input.n_channels = 1;
+    m.input.std[0] = 1.0f;
+    m.input.scale = 1.0f;
+    m.window = PW;
+    m.hop = PHOP;
+    m.decimate = 1;
+    m.n_classes = 2;
+    m.last_hop = 1;
+    m.class_code[0] = 0; /* HS */
+    m.class_code[1] = 3; /* SW */
+    m.out_scale = 1.0f / 256.0f;
+    m.out_zero_point = -128;
+    return m;
+}
+
+/* The activity mock's description: acc x, y, z, rows of 2 samples (50 Hz on the 100 Hz node). */
+static gn_class_model test_activity_model(void)
+{
+    gn_class_model m = test_phase_model();
+    strcpy(m.name, "activity");
+    m.input.n_channels = 3;
+    m.input.channel[1] = 1;
+    m.input.channel[2] = 2;
+    m.input.std[1] = m.input.std[2] = 1.0f;
+    m.window = AW;
+    m.hop = AHOP;
+    m.decimate = 2;
+    m.n_classes = 3;
+    m.last_hop = 0;
+    m.class_code[0] = 0; /* walking */
+    m.class_code[1] = 3; /* sitting */
+    m.class_code[2] = 4; /* standing */
+    return m;
+}
+
+/* All four models: heel strike, VO2 (window 100, hop 100), phase, activity. */
+static void setup_four(void)
+{
+    const gn_class_model phase = test_phase_model(), activity = test_activity_model();
+    setup_models(1, 100, 100);
+    GN_CHECK_EQ_INT(gn_node_add_classifier(&node, GN_INFER_PHASE, &phase), 0);
+    GN_CHECK_EQ_INT(gn_node_add_classifier(&node, GN_INFER_ACTIVITY, &activity), 0);
 }
 
 static void setup(void)
@@ -954,6 +1046,126 @@ static void test_fuzzed_frames_never_break_the_node(void)
     GN_CHECK(node.rx.err_crc + node.rx.err_cobs + node.rx.err_short + node.rx.err_oversized > 0u);
 }
 
+static void test_classifiers_label_every_sample_once(void)
+{
+    static gn_msg_info info;
+    gn_msg_phase ph;
+    gn_msg_activity act;
+    uint32_t next = PW - PHOP, n_phase = 0, n_act = 0, hs_samples = 0, i, k, s;
+    setup_four();
+    gn_node_start(&node);
+    collect();
+    GN_CHECK_EQ_INT(gn_msg_unpack_info(outs[0].f.payload, outs[0].f.len, &info), 0);
+    GN_CHECK_EQ_INT(info.n_models, 4);
+    GN_CHECK(strcmp(info.models[2].name, "phase") == 0 && strcmp(info.models[3].name, "activity") == 0);
+    GN_CHECK_EQ_INT(info.models[2].sha256[0], 0x11);
+    GN_CHECK_EQ_INT(info.models[3].model_bytes, 700);
+    send_mode(GN_MODE_REPLAY);
+    collect();
+    for (k = 0; k < 600u; k += 20u) {
+        static const uint32_t markers[] = {30, 140, 250, 360, 470, 580};
+        send_samples(k, 20, markers, 6);
+        gn_node_poll(&node);
+        collect();
+        for (i = 0; i < n_outs; ++i) {
+            if (outs[i].f.type == GN_MSG_PHASE) {
+                GN_CHECK_EQ_INT(gn_msg_unpack_phase(outs[i].f.payload, outs[i].f.len, &ph), 0);
+                GN_CHECK_EQ_INT(ph.first_index, next); /* contiguous: each sample labelled once */
+                GN_CHECK_EQ_INT(ph.count, PHOP);
+                for (s = 0; s < ph.count; ++s) {
+                    hs_samples += ph.code[s] == 0u;
+                    GN_CHECK(ph.code[s] == 0u || ph.code[s] == 3u);
+                    GN_CHECK_EQ_INT(ph.confidence[s], 254);
+                }
+                next = ph.first_index + ph.count;
+                ++n_phase;
+            } else if (outs[i].f.type == GN_MSG_ACTIVITY) {
+                GN_CHECK_EQ_INT(gn_msg_unpack_activity(outs[i].f.payload, outs[i].f.len, &act), 0);
+                /* rows of 2 samples: windows end at samples 2 * (AW + AHOP * n) - 1 */
+                GN_CHECK_EQ_INT(act.sample_index, 2u * (AW + AHOP * n_act) - 1u);
+                GN_CHECK_EQ_INT(act.code, 3);
+                GN_CHECK_EQ_INT(act.n, 3);
+                GN_CHECK_EQ_INT(act.class_code[2], 4);
+                GN_CHECK_EQ_INT(act.prob[1], 191); /* round(255 * 192 / 256) */
+                ++n_act;
+            }
+        }
+    }
+    GN_CHECK_EQ_INT(n_phase, (600u - PW) / PHOP + 1u);
+    GN_CHECK_EQ_INT(hs_samples, 6u * 3u); /* each marker is 3 samples above threshold */
+    GN_CHECK_EQ_INT(n_act, (300u - AW) / AHOP + 1u);
+    GN_CHECK_EQ_INT(cls_calls[0], n_phase);
+    GN_CHECK_EQ_INT(node.telemetry.infer_errors, 0);
+}
+
+static void test_classifier_gap_restarts_its_rows(void)
+{
+    static const uint32_t none[1] = {0};
+    gn_msg_phase ph;
+    uint32_t i, firsts = 0;
+    setup_four();
+    send_mode(GN_MODE_REPLAY);
+    send_samples(0, 20, none, 0);
+    gn_node_poll(&node);
+    collect();
+    /* white box: let the replay skip samples 20..99, so the pipeline sees the gap a full ring makes
+     * in live mode */
+    node.next_index = 100;
+    send_samples(100, 20, none, 0);
+    gn_node_poll(&node);
+    collect();
+    for (i = 0; i < n_outs; ++i) {
+        if (outs[i].f.type == GN_MSG_PHASE && gn_msg_unpack_phase(outs[i].f.payload, outs[i].f.len, &ph) == 0) {
+            firsts += ph.first_index == 100u + PW - PHOP; /* a full window after the gap first */
+            GN_CHECK(ph.first_index >= 100u);
+        }
+    }
+    GN_CHECK_EQ_INT(firsts, 1);
+}
+
+static void test_all_models_leave_heel_strikes_identical(void)
+{
+    static uint8_t with_all[64][GN_HEEL_STRIKE_LEN];
+    uint32_t n_with = 0, i;
+    /* board-like costs: heel strike 10 ms every 40 ms, VO2 300 ms every 1 s, phase 8 ms every
+     * 40 ms, activity 60 ms every 160 ms */
+    setup_four();
+    infer_cost_us[GN_INFER_HEEL_STRIKE] = 10000u;
+    infer_cost_us[GN_INFER_VO2] = 300000u;
+    infer_cost_us[GN_INFER_PHASE] = 8000u;
+    infer_cost_us[GN_INFER_ACTIVITY] = 60000u;
+    run_live_walk(2000, with_all, &n_with);
+    GN_CHECK_EQ_INT(node.ring.dropped, 0);
+    GN_CHECK(node.ring.high_water < GN_RING_CAPACITY / 2u);
+    GN_CHECK(cls_calls[0] > 400u && cls_calls[1] > 100u);
+    GN_CHECK_EQ_INT(node.telemetry.infer_errors, 0);
+
+    setup_models(1, 0, 0); /* the same walk with the heel-strike model alone */
+    infer_cost_us[GN_INFER_HEEL_STRIKE] = 10000u;
+    run_live_walk(2000, hs_bytes, &n_hs);
+    GN_CHECK_EQ_INT(n_hs, n_with);
+    GN_CHECK_EQ_INT(n_hs, 18);
+    for (i = 0; i < n_hs && i < n_with; ++i) {
+        GN_CHECK_EQ_INT(memcmp(hs_bytes[i], with_all[i], GN_HEEL_STRIKE_LEN), 0);
+    }
+}
+
+static void test_add_classifier_refuses_bad_descriptions(void)
+{
+    gn_class_model m = test_phase_model();
+    setup();
+    GN_CHECK_EQ_INT(gn_node_add_classifier(&node, GN_INFER_VO2, &m), 8);
+    m.class_code[1] = 4; /* not a gait phase */
+    GN_CHECK_EQ_INT(gn_node_add_classifier(&node, GN_INFER_PHASE, &m), 14);
+    m = test_phase_model();
+    m.hop = PW + 1u;
+    GN_CHECK_EQ_INT(gn_node_add_classifier(&node, GN_INFER_PHASE, &m), 12);
+    m = test_phase_model();
+    m.class_code[1] = 4; /* a valid activity code */
+    GN_CHECK_EQ_INT(gn_node_add_classifier(&node, GN_INFER_ACTIVITY, &m), 0);
+    GN_CHECK_EQ_INT(gn_node_add_classifier(&node, GN_INFER_ACTIVITY, &m), 8); /* taken */
+}
+
 int main(void)
 {
     GN_RUN(test_boot_announces_info);
@@ -974,5 +1186,9 @@ int main(void)
     GN_RUN(test_classical_events_drive_acsm_without_a_network);
     GN_RUN(test_config_outside_physiology_is_refused);
     GN_RUN(test_fuzzed_frames_never_break_the_node);
+    GN_RUN(test_classifiers_label_every_sample_once);
+    GN_RUN(test_classifier_gap_restarts_its_rows);
+    GN_RUN(test_all_models_leave_heel_strikes_identical);
+    GN_RUN(test_add_classifier_refuses_bad_descriptions);
     return gn_test_finish("node");
 }

@@ -3,14 +3,19 @@
     report = check_budget(get_board("nano33ble"), {"heel_strike": Path("models/hs_shank")})
     report.ram_bytes, report.ram_headroom_pct, report.summary()
 
-Models: heel_strike and vo2 (boards.yaml `models`), each counted with its own sizes.
+Models: heel_strike, vo2, phase and activity (boards.yaml `models`), each counted with its own sizes.
 Inputs per model dir: c/<name>_model_config.h (what the firmware compiles: GN_<NAME>_MODEL_BYTES,
 GN_<NAME>_ARENA_BYTES, window, channels) and, when present, quantize.json (cross-checked so stale
 C sources are caught). The core's RAM is sizeof(gn_node) for the board: a one-line probe compiled
 against gn_node.h with the board's header (arm-none-eabi-gcc when installed, the host compiler for
 the twin or when it is not), read from the assembler's `.size` directive, so nothing is run.
 
-flash = the models' int8 bytes; RAM = the models' arenas + sizeof(gn_node) + the serial TX queue.
+flash = the models' int8 bytes; RAM = the shared tensor arena + sizeof(gn_node) + the serial TX queue.
+The node runs its models one at a time, so the firmware gives them one arena (TFLM's multi-tenant
+allocation, firmware/src/gn_infer_tflm.cc): each model keeps its persistent part (TFLM's tail,
+GN_<NAME>_ARENA_PERSISTENT_BYTES), and the rest (activations, scratch; with the model's margin) is
+reused by whichever model runs: shared = sum(persistent) + max(arena - persistent). Sources from
+before that macro count their whole arena as persistent (the sum of the arenas).
 A model whose arena exceeds the arena budget, a window or channel count above the board's
 max_window / max_channels, or a total above its budget raises GaitnodeError with the numbers.
 """
@@ -45,9 +50,20 @@ class ModelCost:
     name: str
     model_dir: Path
     model_bytes: int  # int8 .tflite (flash)
-    arena_bytes: int  # tensor arena (RAM)
+    arena_bytes: int  # tensor arena on its own (RAM)
     window: int
     channels: int
+    persistent_bytes: int = -1  # the arena's persistent part; -1: all of it
+
+    @property
+    def persistent(self) -> int:
+        return self.arena_bytes if self.persistent_bytes < 0 else min(self.persistent_bytes, self.arena_bytes)
+
+
+def shared_arena_bytes(costs) -> int:
+    """One arena for models that run one after another: every persistent part plus the largest rest."""
+    costs = list(costs)
+    return (sum(c.persistent for c in costs) + max((c.arena_bytes - c.persistent for c in costs), default=0))
 
 
 @dataclass
@@ -56,7 +72,7 @@ class BudgetReport:
     models: list[ModelCost]
     flash_bytes: int
     flash_budget: int
-    arena_bytes: int  # sum of the models' arenas
+    arena_bytes: int  # the shared arena (shared_arena_bytes)
     arena_budget: int  # per model
     core_bytes: int  # sizeof(gn_node) for the board
     tx_buffer_bytes: int
@@ -93,6 +109,9 @@ class BudgetReport:
         return "\n".join([
             f"{self.board}: models: {models}",
             f"flash: {self.flash_bytes} B of {self.flash_budget} B ({self.flash_headroom_pct:.1f} % headroom)",
+            f"shared arena: persistent {' + '.join(str(m.persistent) for m in self.models) or '0'} B + largest "
+            f"working part {max((m.arena_bytes - m.persistent for m in self.models), default=0)} B = "
+            f"{self.arena_bytes} B (separate arenas: {sum(m.arena_bytes for m in self.models)} B)",
             f"RAM: arena {self.arena_bytes} B + core {self.core_bytes} B + tx buffer {self.tx_buffer_bytes} B = "
             f"{self.ram_bytes} B of {self.ram_budget} B ({self.ram_headroom_pct:.1f} % headroom)",
             f"arena: largest {max((m.arena_bytes for m in self.models), default=0)} B of {self.arena_budget} B "
@@ -103,7 +122,8 @@ class BudgetReport:
     def as_dict(self) -> dict:
         return {"board": self.board, "ok": self.ok, "problems": list(self.problems),
                 "models": [{"name": m.name, "model_dir": str(m.model_dir), "model_bytes": m.model_bytes,
-                            "arena_bytes": m.arena_bytes, "window": m.window, "channels": m.channels}
+                            "arena_bytes": m.arena_bytes, "arena_persistent_bytes": m.persistent,
+                            "window": m.window, "channels": m.channels}
                            for m in self.models],
                 "flash_bytes": self.flash_bytes, "flash_budget": self.flash_budget,
                 "flash_headroom_pct": self.flash_headroom_pct, "arena_bytes": self.arena_bytes,
@@ -124,6 +144,11 @@ def _macro_int(text: str, macro: str, where: Path, name: str) -> int:
     return int(m.group(1))
 
 
+def _macro_int_or(text: str, macro: str, default: int) -> int:
+    m = re.search(rf"^#define {macro} \(?(-?\d+)\)?\s*$", text, re.MULTILINE)
+    return default if m is None else int(m.group(1))
+
+
 def model_cost(name: str, model_dir) -> ModelCost:
     """Sizes of model `name` from model_dir/c/<name>_model_config.h, cross-checked with quantize.json."""
     model_dir = Path(model_dir)
@@ -139,7 +164,8 @@ def model_cost(name: str, model_dir) -> ModelCost:
     cost = ModelCost(name=name, model_dir=model_dir, model_bytes=_macro_int(text, f"{p}_MODEL_BYTES", config, name),
                      arena_bytes=_macro_int(text, f"{p}_ARENA_BYTES", config, name),
                      window=_macro_int(text, f"{p}_WINDOW", config, name),
-                     channels=_macro_int(text, f"{p}_CHANNELS", config, name))
+                     channels=_macro_int(text, f"{p}_CHANNELS", config, name),
+                     persistent_bytes=_macro_int_or(text, f"{p}_ARENA_PERSISTENT_BYTES", -1))
     report = model_dir / REPORT_FILE
     if report.exists():
         try:
@@ -198,7 +224,7 @@ def check_budget(board: Board, model_dirs: dict, *, raise_on_failure: bool = Tru
     Every dir must be for a model the board lists, and on a board (PlatformIO env) every model it
     lists needs a dir: the firmware compiles them all. The twin runs whichever of its models it is
     given, so the models given are what count. Every model given counts: flash is the sum of the
-    int8 models, RAM the sum of their arenas + the core + the TX queue, and each arena must fit the
+    int8 models, RAM the shared arena (module docstring) + the core + the TX queue, and each arena must fit the
     per-model budget. Raises GaitnodeError naming the numbers when a budget is exceeded (all
     problems in one message); with raise_on_failure=False the report's `problems` lists them instead.
     """
@@ -215,7 +241,7 @@ def check_budget(board: Board, model_dirs: dict, *, raise_on_failure: bool = Tru
     core, compiler = core_ram_bytes(board)
     b = board.budgets
     flash = sum(c.model_bytes for c in costs)
-    arena = sum(c.arena_bytes for c in costs)
+    arena = shared_arena_bytes(costs)
     ram = arena + core + board.tx_buffer_bytes
     problems = []
     for c in costs:

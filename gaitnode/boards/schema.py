@@ -15,7 +15,7 @@ from gaitnode.errors import ConfigError
 
 NAME_PATTERN = "^[a-z][a-z0-9_]{0,14}$"  # fits INFO's 16-byte NUL-padded board field
 TEXT_PATTERN = "^[ -~]*$"  # printable ASCII: goes into C string literals
-MODELS = ("heel_strike", "vo2")
+MODELS = ("heel_strike", "vo2", "phase", "activity")
 IMU_PARTS = ("icm20948", "lsm9ds1", "none")
 BUSES = ("spi", "i2c", "none")
 TRANSPORTS = ("uart", "usb_cdc", "pty")

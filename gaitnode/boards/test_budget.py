@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from gaitnode.boards.budget import check_budget, core_ram_bytes, model_cost
+from gaitnode.boards.budget import ModelCost, check_budget, core_ram_bytes, model_cost, shared_arena_bytes
 from gaitnode.boards.config import get_board, load_boards
 from gaitnode.boards.conftest import fake_model_dir, fake_vo2_model_dir, model_meta, repo_boards, write_boards
 from gaitnode.errors import GaitnodeError
@@ -22,7 +22,7 @@ def board_with(tmp_path, name, edit):
 
 def test_model_within_budget(tmp_path):
     d = fake_model_dir(tmp_path / "hs", model_bytes=34520, arena_bytes=15584)
-    board = get_board("nano33ble")
+    board = get_board("nrf52840dk")
     r = check_budget(board, {"heel_strike": d})
     core, compiler = core_ram_bytes(board)
     assert r.ok and r.problems == []
@@ -36,16 +36,17 @@ def test_model_within_budget(tmp_path):
     text = r.summary()
     assert f"RAM: arena 15584 B + core {core} B + tx buffer 4096 B = {r.ram_bytes} B of 65536 B" in text
     assert r.as_dict()["models"][0] == {"name": "heel_strike", "model_dir": str(d), "model_bytes": 34520,
-                                        "arena_bytes": 15584, "window": 128, "channels": 6}
+                                        "arena_bytes": 15584, "arena_persistent_bytes": 15584, "window": 128,
+                                        "channels": 6}
 
 
 def test_ram_budget_exceeded(tmp_path):
     d = fake_model_dir(tmp_path / "hs", arena_bytes=15584)
-    board = board_with(tmp_path, "nano33ble", lambda b: b["budgets"].update(ram_bytes=24576, arena_bytes=16384))
+    board = board_with(tmp_path, "nrf52840dk", lambda b: b["budgets"].update(ram_bytes=24576, arena_bytes=16384))
     with pytest.raises(GaitnodeError) as e:
         check_budget(board, {"heel_strike": d})
     core, _ = core_ram_bytes(board)
-    assert str(e.value) == (f"nano33ble: RAM budget exceeded: arena 15584 B + core {core} B + tx buffer 4096 B = "
+    assert str(e.value) == (f"nrf52840dk: RAM budget exceeded: arena 15584 B + core {core} B + tx buffer 4096 B = "
                             f"{15584 + core + 4096} B > budget 24576 B")
 
 
@@ -148,13 +149,13 @@ def test_heel_strike_and_vo2_models_count_together(tmp_path):
 def test_two_models_can_exceed_what_each_fits(tmp_path):
     hs = fake_model_dir(tmp_path / "hs", model_bytes=150_000, arena_bytes=15584)
     vo2 = fake_vo2_model_dir(tmp_path / "vo2", model_bytes=150_000, arena_bytes=40_000)
-    board = board_with(tmp_path, "nano33ble", with_vo2)
+    board = board_with(tmp_path, "nrf52840dk", with_vo2)
     r = check_budget(board, {"heel_strike": hs, "vo2": vo2}, raise_on_failure=False)
     core, _ = core_ram_bytes(board)
     assert r.problems == [
-        "nano33ble: arena budget exceeded: vo2 needs 40000 B > budget 32768 B",
-        "nano33ble: flash budget exceeded: models heel_strike 150000 B + vo2 150000 B = 300000 B > budget 262144 B",
-        f"nano33ble: RAM budget exceeded: arena 55584 B + core {core} B + tx buffer 4096 B = {55584 + core + 4096} B "
+        "nrf52840dk: arena budget exceeded: vo2 needs 40000 B > budget 32768 B",
+        "nrf52840dk: flash budget exceeded: models heel_strike 150000 B + vo2 150000 B = 300000 B > budget 262144 B",
+        f"nrf52840dk: RAM budget exceeded: arena 55584 B + core {core} B + tx buffer 4096 B = {55584 + core + 4096} B "
         "> budget 65536 B"]
 
 
@@ -164,7 +165,7 @@ def test_a_board_needs_every_model_the_twin_only_those_it_is_given(tmp_path):
     with pytest.raises(GaitnodeError, match=r"nano33ble: no model dir for vo2 \(the board carries heel_strike, vo2"):
         check_budget(board, {"heel_strike": hs})
     twin = get_board("twin")
-    assert twin.models == ("heel_strike", "vo2")
+    assert twin.models == ("heel_strike", "vo2", "phase", "activity")
     assert [c.name for c in check_budget(twin, {"heel_strike": hs}).models] == ["heel_strike"]
     vo2 = fake_vo2_model_dir(tmp_path / "vo2")
     assert [c.name for c in check_budget(twin, {"vo2": vo2}).models] == ["vo2"]
@@ -179,3 +180,28 @@ def test_vo2_sources_missing_name_the_vo2_command(tmp_path):
     cfg.write_text(re.sub(r"#define GN_VO2_WINDOW \d+\n", "", cfg.read_text()))
     with pytest.raises(GaitnodeError, match="no GN_VO2_WINDOW; regenerate it with `gaitnode quantize vo2 MODEL_DIR`"):
         model_cost("vo2", d)
+
+
+def test_models_run_one_at_a_time_share_one_arena(tmp_path):
+    def cost(name, arena, persistent):
+        return ModelCost(name, tmp_path, 1000, arena, 40, 6, persistent_bytes=persistent)
+
+    # persistent parts add up; the working parts (arena - persistent) are reused: the largest counts
+    costs = [cost("heel_strike", 16000, 6000), cost("vo2", 17000, 5000), cost("phase", 9000, 4000)]
+    assert shared_arena_bytes(costs) == 6000 + 5000 + 4000 + 12000
+    assert shared_arena_bytes(costs[:1]) == 16000  # one model: its own arena
+    assert shared_arena_bytes([cost("vo2", 17000, -1), cost("phase", 9000, -1)]) == 26000  # nothing known: the sum
+    assert shared_arena_bytes([]) == 0
+
+
+def test_the_persistent_part_comes_from_the_config_header(tmp_path):
+    hs = fake_model_dir(tmp_path / "hs", arena_bytes=15584)
+    cfg = hs / "c" / "heel_strike_model_config.h"
+    assert "#define GN_HEEL_STRIKE_ARENA_PERSISTENT_BYTES 15584\n" in cfg.read_text()  # no tail known: all of it
+    cfg.write_text(cfg.read_text().replace("GN_HEEL_STRIKE_ARENA_PERSISTENT_BYTES 15584",
+                                           "GN_HEEL_STRIKE_ARENA_PERSISTENT_BYTES 6000"))
+    vo2 = fake_vo2_model_dir(tmp_path / "vo2", arena_bytes=21000)
+    board = board_with(tmp_path, "nano33ble", with_vo2)
+    r = check_budget(board, {"heel_strike": hs, "vo2": vo2})
+    assert r.arena_bytes == 6000 + 21000 + (15584 - 6000)  # vo2 (no macro) keeps its whole arena
+    assert "shared arena: persistent 6000 + 21000 B + largest working part 9584 B = 36584 B" in r.summary()

@@ -33,10 +33,11 @@ def test_board_fields_match_the_file():
     assert twin.platformio is None and twin.mcu.ram_bytes is None and twin.transport.kind == "pty"
     for b in load_boards().values():
         assert b.sample_rate_hz == (200 if b.name == "twin200" else 100)
-    # the twins carry a VO2 model slot (a twin runs what it is given); the boards, the heel-strike model
-    for name in ("twin", "twin200"):
-        assert get_board(name).models == ("heel_strike", "vo2") and get_board(name).max_models == 2
-    for name in ("esp32s3", "esp32", "nano33ble", "nrf52840dk"):
+    # the twins carry every model slot (a twin runs what it is given); the Nano 33 BLE all four models
+    # (the several-models configuration); the other boards the heel-strike model
+    for name in ("twin", "twin200", "nano33ble"):
+        assert get_board(name).models == ("heel_strike", "vo2", "phase", "activity") and get_board(name).max_models == 4
+    for name in ("esp32s3", "esp32", "nrf52840dk"):
         assert get_board(name).models == ("heel_strike",) and get_board(name).max_models == 1
 
 

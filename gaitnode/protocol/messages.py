@@ -31,6 +31,8 @@ class MsgType(IntEnum):
     NACK = 0x0B
     CALIBRATE = 0x0C
     CALIBRATION = 0x0D
+    PHASE = 0x0E
+    ACTIVITY = 0x0F
 
 
 HOST_TO_DEVICE = frozenset({MsgType.HELLO, MsgType.CONFIG, MsgType.MODE, MsgType.SAMPLES, MsgType.CALIBRATE})
@@ -110,6 +112,25 @@ class CalibStatus(IntEnum):
     BAD_GRAVITY = 3
 
 
+class PhaseCode(IntEnum):
+    """PHASE codes: sessions.model.PHASES order."""
+    HS = 0
+    ST = 1
+    HO = 2
+    SW = 3
+
+
+class ActivityCode(IntEnum):
+    """ACTIVITY codes: sessions.model.ACTIVITIES order."""
+    WALKING = 0
+    UPSTAIRS = 1
+    DOWNSTAIRS = 2
+    SITTING = 3
+    STANDING = 4
+    LAYING = 5
+    RUNNING = 6
+
+
 AXES = 9
 NAME_LEN = 16
 SAMPLES_HEADER = 6
@@ -127,6 +148,10 @@ CONFIG_RANGES = {"age_years": (0.0, 130.0), "height_m": (0.0, 3.0), "mass_kg": (
 # 0 = unknown stays allowed). gn_msg.h GN_PHYS_*.
 PHYSIOLOGY_RANGES = {"age_years": (5.0, 120.0), "height_m": (0.5, 2.5), "mass_kg": (20.0, 300.0)}
 PHYSIOLOGY_UNITS = {"age_years": "years", "height_m": "m", "mass_kg": "kg"}
+# PHASE: u32 first_index, u8 count, count x (u8 code, u8 confidence); ACTIVITY: u32 sample_index,
+# u8 code, u8 n, n x (u8 class code, u8 probability). Probabilities as round(255 * p).
+PHASE_HEADER, PHASE_MAX = 5, 64
+ACTIVITY_HEADER, ACTIVITY_MAX = 6, 8
 
 
 # ---- messages ----
@@ -254,6 +279,49 @@ class Telemetry:
     models: tuple[TelemetryModel, ...] = ()
 
 
+def _tuples(msg, where: str, names: tuple[str, ...]) -> None:
+    for name in names:
+        value = getattr(msg, name)
+        if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+            raise ProtocolError(f"{where} {name} must be a sequence of integers, got {value!r}")
+        object.__setattr__(msg, name, tuple(value))
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One phase-model inference: the phase of each board sample first_index .. first_index + count - 1
+    (codes: PhaseCode values; confidences: round(255 * p) of the argmax probability), count 1..PHASE_MAX."""
+
+    first_index: int
+    codes: tuple[int, ...]
+    confidences: tuple[int, ...]
+
+    def __post_init__(self):
+        _tuples(self, "PHASE", ("codes", "confidences"))
+
+    @property
+    def count(self) -> int:
+        return len(self.codes)
+
+
+@dataclass(frozen=True)
+class Activity:
+    """One activity-model inference over the window ending at board sample sample_index: the argmax
+    class (ActivityCode) and every class of the model in model order with round(255 * p)."""
+
+    sample_index: int
+    code: int
+    classes: tuple[int, ...]
+    probs: tuple[int, ...]
+
+    def __post_init__(self):
+        _tuples(self, "ACTIVITY", ("classes", "probs"))
+
+    def probabilities(self) -> dict[str, float]:
+        """Class name (sessions.model.ACTIVITIES spelling) -> probability 0..1."""
+        return {ActivityCode(c).name.lower(): p / 255.0 for c, p in zip(self.classes, self.probs)}
+
+
 @dataclass(frozen=True)
 class Log:
     level: int
@@ -332,6 +400,11 @@ _CALIBRATE_LAYOUT: _Layout = (("n_samples", "H", None),)
 _CALIBRATION_LAYOUT: _Layout = (("status", "B", CalibStatus),
                                 *((f"gravity{i}", "f", None) for i in range(3)),
                                 *((f"rot{i}{j}", "f", None) for i in range(3) for j in range(3)))
+
+_PHASE_HEAD_LAYOUT: _Layout = (("first_index", "I", None), ("count", "B", None))
+_PHASE_ITEM_LAYOUT: _Layout = (("code", "B", PhaseCode), ("confidence", "B", None))
+_ACTIVITY_HEAD_LAYOUT: _Layout = (("sample_index", "I", None), ("code", "B", ActivityCode), ("n", "B", None))
+_ACTIVITY_ITEM_LAYOUT: _Layout = (("class", "B", ActivityCode), ("prob", "B", None))
 
 _INT_BITS = {"B": 8, "H": 16, "I": 32, "Q": 64}
 
@@ -494,12 +567,19 @@ def _unpack_config(p: bytes) -> Config:
 
 def field_name(type: int, offset: int) -> str | None:
     """Name of the fixed-layout field at payload byte `offset` of message type `type` (the detail of a
-    BAD_VALUE or PHYSIOLOGY NACK), None when there is none."""
+    BAD_VALUE or PHYSIOLOGY NACK), None when there is none; PHASE and ACTIVITY items as e.g. "code[3]"."""
+    items = {MsgType.PHASE: (PHASE_HEADER, PHASE_MAX, _PHASE_ITEM_LAYOUT),
+             MsgType.ACTIVITY: (ACTIVITY_HEADER, ACTIVITY_MAX, _ACTIVITY_ITEM_LAYOUT)}.get(type)
+    if items is not None and isinstance(offset, int) and offset >= items[0]:
+        head, most, item = items
+        i, rest = divmod(offset - head, 2)
+        return f"{item[rest][0]}[{i}]" if i < most else None
     layouts = {MsgType.INFO: _INFO_LAYOUT, MsgType.CONFIG: _CONFIG_LAYOUT, MsgType.MODE: _MODE_LAYOUT,
                MsgType.SAMPLES: _SAMPLES_HEAD_LAYOUT, MsgType.HEEL_STRIKE: _HEEL_STRIKE_LAYOUT,
                MsgType.ESTIMATE: _ESTIMATE_LAYOUT, MsgType.TELEMETRY: _TELEMETRY_LAYOUT,
                MsgType.LOG: _LOG_HEAD_LAYOUT, MsgType.ACK: _ACK_LAYOUT, MsgType.NACK: _NACK_LAYOUT,
-               MsgType.CALIBRATE: _CALIBRATE_LAYOUT, MsgType.CALIBRATION: _CALIBRATION_LAYOUT}
+               MsgType.CALIBRATE: _CALIBRATE_LAYOUT, MsgType.CALIBRATION: _CALIBRATION_LAYOUT,
+               MsgType.PHASE: _PHASE_HEAD_LAYOUT, MsgType.ACTIVITY: _ACTIVITY_HEAD_LAYOUT}
     layout = layouts.get(type)
     if layout is None:
         return None
@@ -612,6 +692,72 @@ def _unpack_calibration(p: bytes) -> Calibration:
                        rot=tuple(tuple(v[f"rot{i}{j}"] for j in range(3)) for i in range(3)))
 
 
+def _pack_items(where: str, layout: _Layout, columns: tuple, head: int) -> bytes:
+    """The (u8, u8) items after a PHASE/ACTIVITY header, fields named e.g. "code[3]" in errors."""
+    out = b""
+    for i, pair in enumerate(zip(*columns)):
+        item = tuple((f"{n}[{i}]", c, chk) for n, c, chk in layout)
+        out += _pack_layout(where, item, {n: v for (n, _, _), v in zip(item, pair)}, head + 2 * i)
+    return out
+
+
+def _unpack_items(where: str, layout: _Layout, p: bytes, n: int, head: int) -> tuple[tuple, tuple]:
+    a, b = [], []
+    for i in range(n):
+        item = tuple((f"{name}[{i}]", c, chk) for name, c, chk in layout)
+        v = _unpack_layout(where, item, p, head + 2 * i)
+        a.append(int(v[item[0][0]]))
+        b.append(v[item[1][0]])
+    return tuple(a), tuple(b)
+
+
+def _pack_phase(m: Phase) -> bytes:
+    n = len(m.codes)
+    if not 1 <= n <= PHASE_MAX:
+        raise _bad_value("PHASE", "count", 4, f"is {n}, expected 1..{PHASE_MAX}")
+    if len(m.confidences) != n:
+        raise ProtocolError(f"PHASE: {n} codes but {len(m.confidences)} confidences")
+    head = _pack_layout("PHASE", _PHASE_HEAD_LAYOUT, {"first_index": m.first_index, "count": n})
+    return head + _pack_items("PHASE", _PHASE_ITEM_LAYOUT, (m.codes, m.confidences),
+                              PHASE_HEADER)
+
+
+def _unpack_phase(p: bytes) -> Phase:
+    if not PHASE_HEADER + 2 <= len(p) <= PHASE_HEADER + 2 * PHASE_MAX:  # 1..PHASE_MAX items (as gn_msg.c)
+        raise _bad_length("PHASE", len(p), f"{PHASE_HEADER} + 2 per sample, 1..{PHASE_MAX} samples")
+    head = _unpack_layout("PHASE", _PHASE_HEAD_LAYOUT, p)
+    n = head["count"]
+    if not 1 <= n <= PHASE_MAX:
+        raise _bad_value("PHASE", "count", 4, f"is {n}, expected 1..{PHASE_MAX}")
+    _need("PHASE", p, PHASE_HEADER + 2 * n)
+    codes, conf = _unpack_items("PHASE", _PHASE_ITEM_LAYOUT, p, n, PHASE_HEADER)
+    return Phase(first_index=head["first_index"], codes=codes, confidences=conf)
+
+
+def _pack_activity(m: Activity) -> bytes:
+    n = len(m.classes)
+    if len(m.probs) != n:
+        raise ProtocolError(f"ACTIVITY: {n} classes but {len(m.probs)} probabilities")
+    head = {"sample_index": m.sample_index, "code": m.code, "n": n}
+    out = _pack_layout("ACTIVITY", _ACTIVITY_HEAD_LAYOUT, head)  # code checked before n (offset order)
+    if not 1 <= n <= ACTIVITY_MAX:
+        raise _bad_value("ACTIVITY", "n", 5, f"is {n}, expected 1..{ACTIVITY_MAX}")
+    return out + _pack_items("ACTIVITY", _ACTIVITY_ITEM_LAYOUT, (m.classes, m.probs),
+                             ACTIVITY_HEADER)
+
+
+def _unpack_activity(p: bytes) -> Activity:
+    if not ACTIVITY_HEADER + 2 <= len(p) <= ACTIVITY_HEADER + 2 * ACTIVITY_MAX:
+        raise _bad_length("ACTIVITY", len(p), f"{ACTIVITY_HEADER} + 2 per class, 1..{ACTIVITY_MAX} classes")
+    head = _unpack_layout("ACTIVITY", _ACTIVITY_HEAD_LAYOUT, p)
+    n = head["n"]
+    if not 1 <= n <= ACTIVITY_MAX:
+        raise _bad_value("ACTIVITY", "n", 5, f"is {n}, expected 1..{ACTIVITY_MAX}")
+    _need("ACTIVITY", p, ACTIVITY_HEADER + 2 * n)
+    classes, probs = _unpack_items("ACTIVITY", _ACTIVITY_ITEM_LAYOUT, p, n, ACTIVITY_HEADER)
+    return Activity(sample_index=head["sample_index"], code=head["code"], classes=classes, probs=probs)
+
+
 def _pack_hello(m: Hello) -> bytes:
     return b""
 
@@ -635,11 +781,13 @@ _CODECS = {
     MsgType.NACK: (Nack, *_flat("NACK", Nack, _NACK_LAYOUT)),
     MsgType.CALIBRATE: (Calibrate, *_flat("CALIBRATE", Calibrate, _CALIBRATE_LAYOUT)),
     MsgType.CALIBRATION: (Calibration, _pack_calibration, _unpack_calibration),
+    MsgType.PHASE: (Phase, _pack_phase, _unpack_phase),
+    MsgType.ACTIVITY: (Activity, _pack_activity, _unpack_activity),
 }
 _TYPE_OF = {cls: t for t, (cls, _, _) in _CODECS.items()}
 
 Message = (Hello | Info | Config | ModeMsg | Samples | HeelStrike | Estimate | Telemetry | Log | Ack | Nack
-           | Calibrate | Calibration)
+           | Calibrate | Calibration | Phase | Activity)
 
 
 def msg_type(msg) -> MsgType:
@@ -685,9 +833,9 @@ def from_frame(frame: Frame):
 __all__ = [
     "AXES", "MAX_BATCH", "LOG_MAX", "NAME_LEN", "HOST_TO_DEVICE", "DEVICE_TO_HOST",
     "MsgType", "NackReason", "Mode", "Placement", "Side", "Sex", "Source", "EstimateKind", "Estimator",
-    "LogLevel", "CalibStatus",
+    "LogLevel", "CalibStatus", "PhaseCode", "ActivityCode", "PHASE_MAX", "ACTIVITY_MAX",
     "Hello", "Info", "InfoModel", "Config", "ModeMsg", "Samples", "HeelStrike", "Estimate", "Telemetry",
-    "TelemetryModel", "Log", "Ack", "Nack", "Calibrate", "Calibration", "Message",
+    "TelemetryModel", "Log", "Ack", "Nack", "Calibrate", "Calibration", "Phase", "Activity", "Message",
     "ProtocolError", "pack", "unpack", "msg_type", "to_frame", "from_frame", "field_name", "nack_text",
     "CONFIG_RANGES", "PHYSIOLOGY_RANGES",
 ]

@@ -125,7 +125,17 @@ def test_enum_fields_are_enums_after_unpack():
     (m.HeelStrike(-1, 0, 0.0, 1.0, 0, 0), "t_us"),
     (m.HeelStrike(0, 0, 1e39, 1.0, 0, 0), "frac"),
     (m.Estimate(9, 0, 0, 1.0), "kind"),
-    (m.Ack(0, 0x0E), "type"),
+    (m.Ack(0, 0x10), "type"),
+    (m.Phase(0, (), ()), "count"),
+    (m.Phase(0, [0] * 65, [0] * 65), "count"),
+    (m.Phase(0, (0, 4), (1, 1)), "code[1]"),
+    (m.Phase(0, (0,), (256,)), "confidence[0]"),
+    (m.Phase(2**32, (0,), (1,)), "first_index"),
+    (m.Activity(0, 7, (0,), (1,)), "code"),
+    (m.Activity(0, 0, (), ()), "n"),
+    (m.Activity(0, 0, [0] * 9, [0] * 9), "n"),
+    (m.Activity(0, 0, (0, 1, 9), (1, 1, 1)), "class[2]"),
+    (m.Activity(0, 0, (0,), (-1,)), "prob[0]"),
     (m.Nack(0, 0, 0), "reason"),
     (m.Log(4, "x"), "level"),
     (m.Info(1, "x" * 17, "b", 100, 16, 2000, 4900, 256, 26, 0, 0, 0), "firmware"),
@@ -214,7 +224,7 @@ def test_samples_checks():
     assert m.unpack(*m.pack(m.Samples(0, np.zeros((0, 9), np.int16)))).raw.shape == (0, 9)
 
 
-@pytest.mark.parametrize("t", [0x00, 0x0E, 0x7F, 0xFF])
+@pytest.mark.parametrize("t", [0x00, 0x10, 0x7F, 0xFF])
 def test_unknown_type(t):
     with pytest.raises(ProtocolError, match="unknown message type") as e:
         m.unpack(t, b"")
@@ -236,3 +246,61 @@ def test_directions():
     assert m.MsgType.SAMPLES in m.HOST_TO_DEVICE and m.MsgType.SAMPLES in m.DEVICE_TO_HOST
     assert m.HOST_TO_DEVICE | m.DEVICE_TO_HOST == set(m.MsgType)
     assert m.HOST_TO_DEVICE & m.DEVICE_TO_HOST == {m.MsgType.SAMPLES}
+
+
+def test_phase_and_activity_layouts_by_hand():
+    assert m.pack(m.Phase(0x01020304, (m.PhaseCode.HS, m.PhaseCode.SW), (255, 7))) == (
+        m.MsgType.PHASE, bytes.fromhex("04030201" "02" "00ff" "0307"))
+    assert m.pack(m.Activity(0x0A0B0C0D, m.ActivityCode.SITTING, (3, 4), (250, 5))) == (
+        m.MsgType.ACTIVITY, bytes.fromhex("0d0c0b0a" "03" "02" "03fa" "0405"))
+    assert len(m.pack(m.Phase(0, [1] * m.PHASE_MAX, [0] * m.PHASE_MAX))[1]) == 5 + 2 * 64
+    assert len(m.pack(m.Activity(0, 0, [0] * m.ACTIVITY_MAX, [0] * m.ACTIVITY_MAX))[1]) == 6 + 2 * 8
+
+
+def test_phase_and_activity_codes_follow_the_session_labels():
+    from gaitnode.sessions.model import ACTIVITIES, PHASES
+    assert tuple(c.name for c in m.PhaseCode) == PHASES
+    assert tuple(c.name.lower() for c in m.ActivityCode) == ACTIVITIES
+
+
+def test_phase_and_activity_unpack():
+    ph = m.unpack(m.MsgType.PHASE, bytes.fromhex("0a000000" "03" "0080" "0190" "02ff"))
+    assert (ph.first_index, ph.count, ph.codes, ph.confidences) == (10, 3, (0, 1, 2), (128, 144, 255))
+    act = m.unpack(m.MsgType.ACTIVITY, bytes.fromhex("05000000" "06" "02" "06f0" "000f"))
+    assert act.code is m.ActivityCode.RUNNING and act.classes == (6, 0) and act.probs == (240, 15)
+    assert act.probabilities() == pytest.approx({"running": 240 / 255, "walking": 15 / 255})
+
+
+@pytest.mark.parametrize("type_, payload, reason, detail", [
+    (m.MsgType.PHASE, "0000000000", m.NackReason.BAD_LENGTH, 5),          # no item
+    (m.MsgType.PHASE, "00000000000000", m.NackReason.BAD_VALUE, 4),       # count 0
+    (m.MsgType.PHASE, "00000000410000", m.NackReason.BAD_VALUE, 4),       # count 65
+    (m.MsgType.PHASE, "0000000041" + "00" * 130, m.NackReason.BAD_LENGTH, 135),  # longer than 64 items
+    (m.MsgType.PHASE, "000000000200ff", m.NackReason.BAD_LENGTH, 7),      # one item short
+    (m.MsgType.PHASE, "000000000200ff04ff", m.NackReason.BAD_VALUE, 7),   # code 4
+    (m.MsgType.ACTIVITY, "0000000007010000", m.NackReason.BAD_VALUE, 4),  # argmax code 7
+    (m.MsgType.ACTIVITY, "000000000000", m.NackReason.BAD_LENGTH, 6),     # no class
+    (m.MsgType.ACTIVITY, "0000000000000000", m.NackReason.BAD_VALUE, 5),  # n 0
+    (m.MsgType.ACTIVITY, "0000000000090000", m.NackReason.BAD_VALUE, 5),  # n 9 (before the exact length)
+    (m.MsgType.ACTIVITY, "00000000000200ff", m.NackReason.BAD_LENGTH, 8),
+    (m.MsgType.ACTIVITY, "00000000000200ff0a00", m.NackReason.BAD_VALUE, 8),  # class 10
+])
+def test_phase_and_activity_unpack_rejects(type_, payload, reason, detail):
+    with pytest.raises(ProtocolError) as e:
+        m.unpack(type_, bytes.fromhex(payload))
+    assert (e.value.reason, e.value.detail) == (reason, detail)
+
+
+def test_phase_and_activity_field_names_and_sequences():
+    assert m.field_name(m.MsgType.PHASE, 4) == "count" and m.field_name(m.MsgType.PHASE, 7) == "code[1]"
+    assert m.field_name(m.MsgType.PHASE, 8) == "confidence[1]" and m.field_name(m.MsgType.PHASE, 5 + 128) is None
+    assert m.field_name(m.MsgType.ACTIVITY, 4) == "code" and m.field_name(m.MsgType.ACTIVITY, 9) == "prob[1]"
+    assert m.nack_text(m.Nack(1, m.MsgType.PHASE, m.NackReason.BAD_VALUE, 9)) == \
+        "BAD_VALUE: PHASE field code[2] (payload byte 9)"
+    for bad in (lambda: m.Phase(0, 3, (1,)), lambda: m.Activity(0, 0, "ab", (1, 1))):
+        with pytest.raises(ProtocolError, match="must be a sequence"):
+            bad()
+    with pytest.raises(ProtocolError, match="2 codes but 1 confidences"):
+        m.pack(m.Phase(0, (0, 1), (5,)))
+    with pytest.raises(ProtocolError, match="1 classes but 2 probabilities"):
+        m.pack(m.Activity(0, 0, (0,), (5, 6)))

@@ -90,6 +90,8 @@ def message_cases() -> list[tuple[str, object, int, int]]:
                    m.InfoModel("hs_foot_int8", _sha(2), 47_000, 61_440, 0))
     tel_models = tuple(m.TelemetryModel(1000 + i, 2000 + i, 1500 + i, 10 + i, 50_000 + i) for i in range(4))
     long_text = ("walking " * 60)[: m.LOG_MAX]
+    hop = [m.PhaseCode.SW] * 3 + [m.PhaseCode.HS] * 2 + [m.PhaseCode.ST] * 4 + [m.PhaseCode.HO]
+    full = [i % 4 for i in range(m.PHASE_MAX)]
     return [
         ("hello", m.Hello(), 0, 0),
         ("info_no_models", m.Info(PROTOCOL_VERSION, "0.4.0", "twin", 100, 16, 2000, 4900, 256, m.MAX_BATCH,
@@ -127,6 +129,14 @@ def message_cases() -> list[tuple[str, object, int, int]]:
         ("calibrate", m.Calibrate(200), 25, 0),
         ("calibration_done", m.Calibration(m.CalibStatus.DONE, (0.125, 9.75, -0.5),
                                            ((1.0, 0.0, 0.0), (0.0, 0.5, -0.75), (0.0, 0.75, 0.5))), 26, 9_000_000),
+        ("phase_one", m.Phase(0, (m.PhaseCode.HS,), (255,)), 27, 0),
+        ("phase_hop", m.Phase(123_450, hop, (201, 180, 255, 97, 128, 250, 251, 252, 253, 140)), 28, 1_234_500_000),
+        ("phase_max", m.Phase(2**32 - m.PHASE_MAX, full, [(37 * i) % 256 for i in range(m.PHASE_MAX)]),
+         29, 2**63),
+        ("activity_six", m.Activity(6_400, m.ActivityCode.WALKING, range(6), (230, 10, 5, 3, 6, 1)), 30, 64_000_000),
+        ("activity_seven", m.Activity(2**32 - 1, m.ActivityCode.RUNNING, (6, 0, 1, 2, 3, 4, 5),
+                                      (255, 0, 0, 0, 0, 0, 0)), 31, 2**40),
+        ("activity_one_class", m.Activity(128, m.ActivityCode.LAYING, (m.ActivityCode.LAYING,), (255,)), 32, 0),
     ]
 
 
@@ -146,6 +156,8 @@ def _invalid_cases() -> list[tuple[str, int, bytes, int, int]]:
     hs = payload(m.HeelStrike(1, 2, 0.0, 1.0, 0, 0))
     est = payload(m.Estimate(0, 0, 1, 2.0))
     tel = payload(m.Telemetry())
+    phase = payload(m.Phase(1000, (0, 1, 2, 3, 3), (255, 250, 200, 150, 100)))
+    act = payload(m.Activity(500, 0, range(6), (200, 20, 10, 10, 10, 5)))
     f32 = struct.Struct("<f").pack
     return [
         ("hello_not_empty", t.HELLO, b"\x00", R.BAD_LENGTH, 1),
@@ -181,13 +193,34 @@ def _invalid_cases() -> list[tuple[str, int, bytes, int, int]]:
         ("telemetry_models_missing", t.TELEMETRY, patch(tel, 7, b"\x02"), R.BAD_LENGTH, 60),
         ("log_empty_payload", t.LOG, b"", R.BAD_LENGTH, 0),
         ("log_bad_level", t.LOG, b"\x04hi", R.BAD_VALUE, 0),
-        ("ack_unknown_type", t.ACK, payload(m.Ack(1, 5, 0, 0))[:2] + b"\x0e" + bytes(6), R.BAD_VALUE, 2),
+        ("ack_unknown_type", t.ACK, payload(m.Ack(1, 5, 0, 0))[:2] + b"\x10" + bytes(6), R.BAD_VALUE, 2),
         ("nack_reason_none", t.NACK, bytes(8), R.BAD_VALUE, 3),
         ("nack_reason_unknown", t.NACK, b"\x00\x00\x05\x0f" + bytes(4), R.BAD_VALUE, 3),
         ("calibrate_long", t.CALIBRATE, b"\x00\x00\x00", R.BAD_LENGTH, 3),
         ("calibration_bad_status", t.CALIBRATION, b"\x04" + bytes(48), R.BAD_VALUE, 0),
         ("type_zero", 0x00, b"", R.UNKNOWN_TYPE, 0),
-        ("type_after_last", 0x0E, b"", R.UNKNOWN_TYPE, 14),
+        ("phase_empty_payload", t.PHASE, b"", R.BAD_LENGTH, 0),
+        ("phase_too_short", t.PHASE, phase[:4], R.BAD_LENGTH, 4),
+        ("phase_header_only", t.PHASE, phase[:5], R.BAD_LENGTH, 5),
+        ("phase_count_zero", t.PHASE, patch(phase[:7], 4, b"\x00"), R.BAD_VALUE, 4),
+        ("phase_count_over_max", t.PHASE, patch(phase[:7], 4, bytes([m.PHASE_MAX + 1])), R.BAD_VALUE, 4),
+        ("phase_over_max_length", t.PHASE, struct.pack("<IB", 0, m.PHASE_MAX + 1) + bytes(2 * (m.PHASE_MAX + 1)),
+         R.BAD_LENGTH, 5 + 2 * (m.PHASE_MAX + 1)),
+        ("phase_count_mismatch", t.PHASE, phase[:-2], R.BAD_LENGTH, 13),
+        ("phase_long", t.PHASE, phase + b"\x00", R.BAD_LENGTH, 16),
+        ("phase_bad_code", t.PHASE, patch(phase, 9, b"\x04"), R.BAD_VALUE, 9),
+        ("phase_bad_last_code", t.PHASE, patch(phase, 13, b"\xff"), R.BAD_VALUE, 13),
+        ("activity_too_short", t.ACTIVITY, act[:5], R.BAD_LENGTH, 5),
+        ("activity_bad_code", t.ACTIVITY, patch(act, 4, b"\x07"), R.BAD_VALUE, 4),
+        ("activity_bad_code_and_n", t.ACTIVITY, patch(act, 4, b"\x08\x00"), R.BAD_VALUE, 4),
+        ("activity_header_only", t.ACTIVITY, act[:6], R.BAD_LENGTH, 6),
+        ("activity_n_zero", t.ACTIVITY, patch(act[:8], 5, b"\x00"), R.BAD_VALUE, 5),
+        ("activity_n_over_max", t.ACTIVITY, patch(act[:8], 5, bytes([m.ACTIVITY_MAX + 1])), R.BAD_VALUE, 5),
+        ("activity_over_max_length", t.ACTIVITY, struct.pack("<IBB", 0, 0, m.ACTIVITY_MAX + 1)
+         + bytes(2 * (m.ACTIVITY_MAX + 1)), R.BAD_LENGTH, 6 + 2 * (m.ACTIVITY_MAX + 1)),
+        ("activity_classes_missing", t.ACTIVITY, act[:-2], R.BAD_LENGTH, 16),
+        ("activity_bad_class", t.ACTIVITY, patch(act, 12, b"\x07"), R.BAD_VALUE, 12),
+        ("type_after_last", 0x10, b"", R.UNKNOWN_TYPE, 16),
         ("type_ff", 0xFF, b"\x01", R.UNKNOWN_TYPE, 255),
     ]
 
@@ -279,6 +312,10 @@ def message_from_fields(type_: int, fields: dict):
         f["models"] = tuple(m.TelemetryModel(**x) for x in f["models"])
     elif t == m.MsgType.SAMPLES:
         f["raw"] = np.array(f["raw"], dtype=np.int16).reshape(-1, m.AXES)
+    elif t == m.MsgType.PHASE:
+        f["codes"], f["confidences"] = tuple(f["codes"]), tuple(f["confidences"])
+    elif t == m.MsgType.ACTIVITY:
+        f["classes"], f["probs"] = tuple(f["classes"]), tuple(f["probs"])
     elif t == m.MsgType.CALIBRATION:
         f["gravity"] = tuple(f["gravity"])
         f["rot"] = tuple(tuple(r) for r in f["rot"])
@@ -286,7 +323,7 @@ def message_from_fields(type_: int, fields: dict):
            m.MsgType.MODE: m.ModeMsg, m.MsgType.SAMPLES: m.Samples, m.MsgType.HEEL_STRIKE: m.HeelStrike,
            m.MsgType.ESTIMATE: m.Estimate, m.MsgType.TELEMETRY: m.Telemetry, m.MsgType.LOG: m.Log,
            m.MsgType.ACK: m.Ack, m.MsgType.NACK: m.Nack, m.MsgType.CALIBRATE: m.Calibrate,
-           m.MsgType.CALIBRATION: m.Calibration}[t]
+           m.MsgType.CALIBRATION: m.Calibration, m.MsgType.PHASE: m.Phase, m.MsgType.ACTIVITY: m.Activity}[t]
     return cls(**f)
 
 
@@ -402,6 +439,12 @@ def _c_init(t: m.MsgType, f: dict) -> str:
         parts = [f".level = {f['level']}u", f".len = {len(text)}u"]
         if text:
             parts.append(f".text = {_c_bytes(text)}")
+    elif t == m.MsgType.PHASE:
+        parts = [f".first_index = {_c_uint(f['first_index'])}", f".count = {len(f['codes'])}u",
+                 f".code = {_c_bytes(bytes(f['codes']))}", f".confidence = {_c_bytes(bytes(f['confidences']))}"]
+    elif t == m.MsgType.ACTIVITY:
+        parts = [f".sample_index = {_c_uint(f['sample_index'])}", f".code = {f['code']}u", f".n = {len(f['classes'])}u",
+                 f".class_code = {_c_bytes(bytes(f['classes']))}", f".prob = {_c_bytes(bytes(f['probs']))}"]
     elif t == m.MsgType.CALIBRATION:
         rot = ", ".join("{" + ", ".join(_c_float(v) for v in row) + "}" for row in f["rot"])
         parts = [f".status = {f['status']}u", ".gravity = {" + ", ".join(_c_float(v) for v in f["gravity"]) + "}",
@@ -415,7 +458,8 @@ _C_STRUCT = {m.MsgType.INFO: "gn_msg_info", m.MsgType.CONFIG: "gn_msg_config", m
              m.MsgType.SAMPLES: "gn_msg_samples", m.MsgType.HEEL_STRIKE: "gn_msg_heel_strike",
              m.MsgType.ESTIMATE: "gn_msg_estimate", m.MsgType.TELEMETRY: "gn_msg_telemetry",
              m.MsgType.LOG: "gn_msg_log", m.MsgType.ACK: "gn_msg_ack", m.MsgType.NACK: "gn_msg_nack",
-             m.MsgType.CALIBRATE: "gn_msg_calibrate", m.MsgType.CALIBRATION: "gn_msg_calibration"}
+             m.MsgType.CALIBRATE: "gn_msg_calibrate", m.MsgType.CALIBRATION: "gn_msg_calibration",
+             m.MsgType.PHASE: "gn_msg_phase", m.MsgType.ACTIVITY: "gn_msg_activity"}
 _C_RESULT = {"ok": "GN_FRAME_OK", "cobs": "GN_FRAME_ERR_COBS", "short": "GN_FRAME_ERR_SHORT",
              "oversized": "GN_FRAME_ERR_OVERSIZED", "crc": "GN_FRAME_ERR_CRC"}
 

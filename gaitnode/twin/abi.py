@@ -11,7 +11,9 @@ from gaitnode.errors import GaitnodeError
 
 GN_MAX_CHANNELS = 9
 GN_NAME_LEN = 16
-GN_INFER_HEEL_STRIKE, GN_INFER_VO2, GN_INFER_SLOTS = 0, 1, 2  # the model table (gn_infer.h)
+GN_INFER_HEEL_STRIKE, GN_INFER_VO2, GN_INFER_PHASE, GN_INFER_ACTIVITY = 0, 1, 2, 3  # the model table (gn_infer.h)
+GN_INFER_SLOTS = 4
+GN_MAX_CLASSES = 8
 
 
 class QuantParams(ctypes.Structure):
@@ -47,6 +49,17 @@ class Vo2Model(ctypes.Structure):
                 ("out_zero_point", ctypes.c_int32), ("smooth_tau_s", ctypes.c_float)]
 
 
+class ClassModel(ctypes.Structure):
+    """gn_class_model (gn_classify.h)."""
+
+    _fields_ = [("name", ctypes.c_char * GN_NAME_LEN), ("sha256", ctypes.c_uint8 * 32),
+                ("model_bytes", ctypes.c_uint32), ("arena_bytes", ctypes.c_uint32), ("input", QuantParams),
+                ("window", ctypes.c_uint16), ("hop", ctypes.c_uint16), ("decimate", ctypes.c_uint8),
+                ("n_classes", ctypes.c_uint8), ("last_hop", ctypes.c_uint8),
+                ("class_code", ctypes.c_uint8 * GN_MAX_CLASSES), ("out_scale", ctypes.c_float),
+                ("out_zero_point", ctypes.c_int32)]
+
+
 class NodeBoard(ctypes.Structure):
     """gn_node_board (gn_node.h)."""
 
@@ -77,6 +90,8 @@ def declare(lib: ctypes.CDLL) -> ctypes.CDLL:
         "gn_twin_size": (ctypes.c_uint32, []),
         "gn_twin_hs_model_size": (ctypes.c_uint32, []),
         "gn_twin_vo2_model_size": (ctypes.c_uint32, []),
+        "gn_twin_class_model_size": (ctypes.c_uint32, []),
+        "gn_node_add_classifier": (ctypes.c_int, [vp, ctypes.c_uint8, ctypes.POINTER(ClassModel)]),
         "gn_twin_board_size": (ctypes.c_uint32, []),
         "gn_twin_now_us": (ctypes.c_uint64, []),
         "gn_node_size": (ctypes.c_uint32, []),
@@ -89,7 +104,8 @@ def declare(lib: ctypes.CDLL) -> ctypes.CDLL:
         fn = getattr(lib, name)
         fn.restype, fn.argtypes = restype, argtypes
     for struct, size_fn in ((Twin, "gn_twin_size"), (HsModel, "gn_twin_hs_model_size"),
-                            (Vo2Model, "gn_twin_vo2_model_size"), (NodeBoard, "gn_twin_board_size")):
+                            (Vo2Model, "gn_twin_vo2_model_size"), (ClassModel, "gn_twin_class_model_size"),
+                            (NodeBoard, "gn_twin_board_size")):
         if ctypes.sizeof(struct) != getattr(lib, size_fn)():
             raise GaitnodeError(f"twin library and gaitnode.twin.abi disagree on {struct.__name__} "
                                 f"({getattr(lib, size_fn)()} vs {ctypes.sizeof(struct)} bytes): rebuild or update abi.py")

@@ -1,8 +1,9 @@
 """The models as the twin runs them: the gn_hs_model and gn_vo2_model descriptions for the C core, and
 the inference callback that runs the int8 models in the tflite-micro package's interpreter (real
 TFLM kernels), the way the board's TFLM adapter runs them (firmware/src/gn_infer_tflm.cc): model 0
-the heel-strike model, model 1 the VO2 model (gn_infer.h), each with its own interpreter and the
-arena the board builds with."""
+the heel-strike model, 1 the VO2 model, 2 the gait-phase model, 3 the activity model (gn_infer.h),
+each with its own interpreter and the arena the board builds with (on boards they share one arena:
+the twin's interpreters are separate, which changes no output)."""
 
 from __future__ import annotations
 
@@ -174,17 +175,101 @@ class TwinVo2Model:
         return cls(vo2=v, tflite=tflite, arena_bytes=v.arena_bytes, meta=meta, quant=quant)
 
 
+# node model name -> (model.json task, quantize command, infer slot)
+CLASSIFIERS = {"phase": ("gait_phase", "phase", abi.GN_INFER_PHASE),
+               "activity": ("activity", "activity", abi.GN_INFER_ACTIVITY)}
+
+
+@dataclass
+class TwinClassModel:
+    """A quantized classifier dir (gait phase or activity: model.json task "gait_phase" / "activity",
+    quantize.json, model_int8.tflite), ready for the twin on a given board.
+
+    cls: the gn_class_model struct for gn_node_add_classifier. slot: its gn_infer index.
+    """
+
+    name: str
+    slot: int
+    cls: abi.ClassModel
+    tflite: bytes
+    arena_bytes: int
+    meta: dict
+    quant: dict
+
+    @classmethod
+    def from_dir(cls, model_dir, name: str, board=None) -> "TwinClassModel":
+        """Load and check a classifier dir for node model `name` ("phase" or "activity"). board (a
+        boards.yaml Board, optional): the model must fit its rate (a whole number of samples per row),
+        window, channel and model slots. GaitnodeError otherwise."""
+        from gaitnode.quantize.c_export import channel_index
+        from gaitnode.quantize.classifier_config import class_codes
+        from gaitnode.training.model_dir import load_meta
+        from gaitnode.training.windows import IMU9
+
+        task, command, slot = CLASSIFIERS[name]
+        model_dir = Path(model_dir)
+        meta = load_meta(model_dir)
+        if meta.get("task") != task:
+            raise GaitnodeError(f"{model_dir} is not a {name} model (model.json task {meta.get('task')!r}, a {name} "
+                                f"model's is {task!r}); give a model dir quantized with `gaitnode quantize {command}`")
+        tflite, quant = _quantized(model_dir, name, command)
+        channels = list(meta["channels"])
+        extra = [c for c in channels if c not in IMU9]
+        if extra:
+            raise GaitnodeError(f"{model_dir}: channel {extra[0]!r} is not an IMU channel: a node cannot run this model")
+        window, hop, n = int(meta["window"]), int(meta["hop"]), len(meta["classes"])
+        rate = float(board.sample_rate_hz) if board is not None else 100.0
+        decimate = rate / float(meta["rate_hz"])
+        if board is not None:
+            if name not in board.models:
+                raise GaitnodeError(f"board {board.name} carries no {name} model (boards.yaml models: "
+                                    f"{', '.join(board.models) or 'none'})")
+            if window > board.max_window:
+                raise GaitnodeError(f"{model_dir}: the {name} model's window of {window} rows exceeds board "
+                                    f"{board.name}'s max_window {board.max_window}")
+            if len(channels) > board.max_channels:
+                raise GaitnodeError(f"{model_dir}: the {name} model's {len(channels)} channels exceed board "
+                                    f"{board.name}'s max_channels {board.max_channels}")
+        if decimate < 1 or abs(decimate - round(decimate)) > 1e-9:
+            raise GaitnodeError(f"{model_dir}: the {name} model runs at {float(meta['rate_hz']):g} Hz, which is not the "
+                                f"board's {rate:g} Hz divided by a whole number")
+        if len(channels) > abi.GN_MAX_CHANNELS:
+            raise GaitnodeError(f"{model_dir}: {len(channels)} channels, the node takes at most {abi.GN_MAX_CHANNELS}")
+        c = abi.ClassModel()
+        c.name = name.encode()
+        c.sha256[:] = list(bytes.fromhex(quant["model_sha256"]))
+        c.model_bytes = len(tflite)
+        c.arena_bytes = int(quant["arena_bytes"])
+        c.input.n_channels = len(channels)
+        for k, idx in enumerate(channel_index(channels)):
+            c.input.channel[k] = idx
+            c.input.mean[k] = float(meta["norm_mean"][k])
+            c.input.std[k] = float(meta["norm_std"][k])
+        c.input.scale = float(quant["input_scale"])
+        c.input.zero_point = int(quant["input_zero_point"])
+        c.window, c.hop, c.decimate = window, hop, int(round(decimate))
+        c.n_classes = n
+        c.last_hop = 1 if meta["output"] == "last_hop" else 0
+        for k, code in enumerate(class_codes(meta)):
+            c.class_code[k] = code
+        c.out_scale = float(quant["output_scale"])
+        c.out_zero_point = int(quant["output_zero_point"])
+        return cls(name=name, slot=slot, cls=c, tflite=tflite, arena_bytes=c.arena_bytes, meta=meta, quant=quant)
+
+
 class TflmInference:
     """The twin's inference: int8 window in, int8 output out, through TFLM (quantize's TFLMRunner,
     with the arena the board builds with), one interpreter per model of the table (gn_infer.h):
-    0 the heel-strike model (probabilities per sample), 1 the VO2 model (one value).
+    0 the heel-strike model (probabilities per sample), 1 the VO2 model (one value), 2 / 3 the
+    classifiers (TwinClassModel: softmax outputs, flattened).
 
     Called from the C core (gn_infer.run) through a ctypes callback. The LSTM state is reset after
     every window, as on the board. Exceptions cannot cross into C: they are kept in `error` and
     the call returns non-zero (the node counts an inference error).
     """
 
-    def __init__(self, model: TwinModel | None = None, vo2: TwinVo2Model | None = None):
+    def __init__(self, model: TwinModel | None = None, vo2: TwinVo2Model | None = None,
+                 classifiers: tuple = ()):
         from gaitnode.quantize.runners import TFLMRunner
 
         self._runners = {}
@@ -193,6 +278,8 @@ class TflmInference:
                                                                  what="twin heel-strike model")
         if vo2 is not None:
             self._runners[abi.GN_INFER_VO2] = TFLMRunner(vo2.tflite, vo2.arena_bytes, what="twin VO2 model")
+        for c in classifiers:
+            self._runners[c.slot] = TFLMRunner(c.tflite, c.arena_bytes, what=f"twin {c.name} model")
         self.error: str | None = None
         self.calls = 0
         self.calls_by_model = dict.fromkeys(self._runners, 0)

@@ -57,9 +57,9 @@ def test_a_vo2_model_at_another_rate_is_refused(vo2_dir):
 
 
 def test_a_board_without_a_vo2_slot_is_refused(vo2_dir):
-    with pytest.raises(GaitnodeError, match=r"board nano33ble carries no VO2 model \(boards.yaml models: "
+    with pytest.raises(GaitnodeError, match=r"board esp32 carries no VO2 model \(boards.yaml models: "
                                             r"heel_strike\)"):
-        TwinVo2Model.from_dir(vo2_dir, get_board("nano33ble"))
+        TwinVo2Model.from_dir(vo2_dir, get_board("esp32"))
 
 
 def test_not_quantized_or_stale(vo2_dir, tmp_path):

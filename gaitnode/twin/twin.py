@@ -26,7 +26,7 @@ from gaitnode.protocol.samples import Ranges, to_counts
 from gaitnode.twin import abi
 from gaitnode.twin.library import load_twin_library
 from gaitnode.twin.live_imu import LiveImu
-from gaitnode.twin.model import TflmInference, TwinModel, TwinVo2Model
+from gaitnode.twin.model import TwinClassModel, TflmInference, TwinModel, TwinVo2Model
 
 FIRMWARE_VERSION = b"gaitnode-twin-1"
 POLL_INTERVAL_S = 0.002  # the loop also polls this often without input (live mode, telemetry)
@@ -35,6 +35,11 @@ INIT_ERRORS = {1: "board description", 2: "model input (channels, normalisation,
                5: "VO2 model input (channels, normalisation, input quantisation)",
                6: "VO2 model window, hop, output quantisation or smoothing",
                7: "VO2 model: the board has no model slot left for it (boards.yaml models)"}
+# gn_node_add_classifier's codes (10 + gn_classify_check's)
+ADD_ERRORS = {8: "slot (not a classifier slot, or taken)", 9: "model: the board has no model slot left for it",
+              11: "model input (channels, normalisation, input quantisation)", 12: "model window, hop or channels",
+              13: "model rows (decimation) or its output is larger than a PHASE frame or the output buffer",
+              14: "model classes (count or protocol codes)", 15: "model output quantisation"}
 
 
 class TwinNode:
@@ -42,19 +47,24 @@ class TwinNode:
 
     model_dir: a quantized heel-strike model dir (None: the classical detector only).
     vo2_model_dir: a quantized VO2 model dir (None: no VO2 model; the ACSM estimate needs none).
+    phase_model_dir / activity_model_dir: quantized gait-phase / activity model dirs (None: none).
     board: the boards.yaml entry whose facts (rate, ranges, buffer sizes) the twin is built with.
     live_session: the session whose IMU samples live mode plays in a loop (None: live mode has no IMU).
     """
 
-    def __init__(self, model_dir=None, *, vo2_model_dir=None, board: str = "twin", live_session=None):
+    def __init__(self, model_dir=None, *, vo2_model_dir=None, phase_model_dir=None, activity_model_dir=None,
+                 board: str = "twin", live_session=None):
         from gaitnode.boards.config import get_board
 
         self.board = get_board(board)
         self.model = TwinModel.from_dir(model_dir) if model_dir is not None else None
         self.vo2_model = TwinVo2Model.from_dir(vo2_model_dir, self.board) if vo2_model_dir is not None else None
+        self.classifiers = tuple(TwinClassModel.from_dir(d, name, self.board)
+                                 for name, d in (("phase", phase_model_dir), ("activity", activity_model_dir))
+                                 if d is not None)
         self._lib = load_twin_library(board)
-        has_model = self.model is not None or self.vo2_model is not None
-        self.inference = TflmInference(self.model, self.vo2_model) if has_model else None
+        has_model = self.model is not None or self.vo2_model is not None or bool(self.classifiers)
+        self.inference = TflmInference(self.model, self.vo2_model, self.classifiers) if has_model else None
         r = self.board.ranges
         self.ranges = Ranges(r.acc_g, r.gyr_dps, r.mag_ut)
         self.live = None
@@ -94,6 +104,11 @@ class TwinNode:
                                     ctypes.byref(self._board_struct), self._hs, self._vo2)
         if rc != 0:
             raise GaitnodeError(f"the twin's core refused the {INIT_ERRORS.get(rc, f'setup (code {rc})')}")
+        for c in self.classifiers:
+            rc = self._lib.gn_node_add_classifier(self._node, c.slot, ctypes.byref(c.cls))
+            if rc != 0:
+                raise GaitnodeError(f"the twin's core refused the {c.name} "
+                                    f"{ADD_ERRORS.get(rc, f'model (code {rc})')}")
         if self.inference is not None:
             for index, used in self.inference.arena_used_by_model.items():
                 self._twin.arena_used[index] = used

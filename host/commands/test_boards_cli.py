@@ -60,11 +60,11 @@ def test_header_errors(tmp_path, capsys):
 def test_check_within_budget_writes_json(tmp_path, capsys):
     model = fake_model_dir(tmp_path / "model", model_bytes=34520, arena_bytes=15584)
     report = tmp_path / "budget.json"
-    assert main(["boards", "check", "--board", "nano33ble", "--model-dir", f"heel_strike={model}",
+    assert main(["boards", "check", "--board", "nrf52840dk", "--model-dir", f"heel_strike={model}",
                  "--json", str(report)]) == 0
     out = capsys.readouterr().out
     assert "flash: 34520 B of 262144 B (86.8 % headroom)" in out
-    assert "nano33ble: within budget" in out
+    assert "nrf52840dk: within budget" in out
     r = json.loads(report.read_text())
     assert r["ok"] is True and r["flash_bytes"] == 34520 and r["arena_bytes"] == 15584
     assert r["ram_bytes"] == 15584 + r["core_bytes"] + 4096
@@ -73,14 +73,14 @@ def test_check_within_budget_writes_json(tmp_path, capsys):
 def test_check_exceeded_exits_non_zero_with_the_numbers(tmp_path, capsys):
     model = fake_model_dir(tmp_path / "model", arena_bytes=15584)
     data = repo_boards()
-    data["nano33ble"]["budgets"].update(ram_bytes=24576, arena_bytes=16384)
+    data["nrf52840dk"]["budgets"].update(ram_bytes=24576, arena_bytes=16384)
     f = write_boards(tmp_path / "b.yaml", data)
-    assert main(["boards", "check", "--board", "nano33ble", "--file", str(f), "--model-dir",
+    assert main(["boards", "check", "--board", "nrf52840dk", "--file", str(f), "--model-dir",
                  f"heel_strike={model}"]) == 2
     captured = capsys.readouterr()
     assert "RAM: arena 15584 B" in captured.out  # the summary still shows the numbers
     err = captured.err.strip()
-    assert err.startswith("gaitnode: error: nano33ble: RAM budget exceeded: arena 15584 B + core ")
+    assert err.startswith("gaitnode: error: nrf52840dk: RAM budget exceeded: arena 15584 B + core ")
     assert err.endswith("B > budget 24576 B") and "\n" not in err
 
 

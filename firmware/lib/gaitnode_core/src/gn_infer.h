@@ -16,7 +16,9 @@ extern "C" {
 /* The model table: the `model` argument of run and arena_used. */
 #define GN_INFER_HEEL_STRIKE 0u /* gn_hs_model: window in, one int8 probability per sample out */
 #define GN_INFER_VO2 1u         /* gn_vo2_model: window in, one int8 VO2 (ml/kg/min) out */
-#define GN_INFER_SLOTS 2u
+#define GN_INFER_PHASE 2u       /* gn_class_model: window in, softmax per row of the newest hop rows out */
+#define GN_INFER_ACTIVITY 3u    /* gn_class_model: window in, one softmax out */
+#define GN_INFER_SLOTS 4u
 
 typedef struct gn_infer {
     /* Run model `model` (index into the node's model table) on in[in_len] int8, writing out[out_len]

@@ -11,10 +11,11 @@ _Static_assert(GN_TELEMETRY_HEADER + GN_TELEMETRY_MODEL * GN_MAX_MODELS <= GN_MA
                "TELEMETRY with GN_MAX_MODELS models exceeds GN_MAX_PAYLOAD");
 _Static_assert(GN_MAX_BATCH >= 1 && GN_MAX_BATCH <= 255, "SAMPLES count is a u8");
 _Static_assert(GN_MAX_MODELS <= 255, "n_models is a u8");
+_Static_assert(GN_PHASE_HEADER + 2u * GN_PHASE_MAX_COUNT <= GN_MAX_PAYLOAD, "PHASE exceeds GN_MAX_PAYLOAD");
 
 int gn_msg_known(uint8_t t)
 {
-    return t >= (uint8_t)GN_MSG_HELLO && t <= (uint8_t)GN_MSG_CALIBRATION;
+    return t >= (uint8_t)GN_MSG_HELLO && t <= (uint8_t)GN_MSG_ACTIVITY;
 }
 
 /* ---- little-endian helpers: each returns the position after the field ---- */
@@ -232,6 +233,33 @@ static int check_calibration(const uint8_t *p, uint32_t len, uint32_t *d)
     return 0;
 }
 
+static int check_phase(const uint8_t *p, uint32_t len, uint32_t *d)
+{
+    uint32_t i;
+    if (len < GN_PHASE_HEADER + 2u || len > GN_PHASE_HEADER + 2u * GN_PHASE_MAX_COUNT) return bad_length(len, d);
+    if (p[4] == 0u || p[4] > GN_PHASE_MAX_COUNT) return bad_value(4, d);
+    if (len != GN_PHASE_HEADER + 2u * p[4]) return bad_length(len, d);
+    for (i = 0; i < p[4]; ++i) {
+        if (p[GN_PHASE_HEADER + 2u * i] >= GN_PHASE_CODES) return bad_value(GN_PHASE_HEADER + 2u * i, d);
+    }
+    return 0;
+}
+
+static int check_activity(const uint8_t *p, uint32_t len, uint32_t *d)
+{
+    uint32_t i;
+    if (len < GN_ACTIVITY_HEADER + 2u || len > GN_ACTIVITY_HEADER + 2u * GN_ACTIVITY_MAX_CLASSES) {
+        return bad_length(len, d);
+    }
+    if (p[4] >= GN_ACTIVITY_CODES) return bad_value(4, d);
+    if (p[5] == 0u || p[5] > GN_ACTIVITY_MAX_CLASSES) return bad_value(5, d);
+    if (len != GN_ACTIVITY_HEADER + 2u * p[5]) return bad_length(len, d);
+    for (i = 0; i < p[5]; ++i) {
+        if (p[GN_ACTIVITY_HEADER + 2u * i] >= GN_ACTIVITY_CODES) return bad_value(GN_ACTIVITY_HEADER + 2u * i, d);
+    }
+    return 0;
+}
+
 int gn_msg_check(uint8_t t, const uint8_t *p, uint32_t len, uint32_t *detail)
 {
     switch (t) {
@@ -248,6 +276,8 @@ int gn_msg_check(uint8_t t, const uint8_t *p, uint32_t len, uint32_t *detail)
     case GN_MSG_NACK: return check_nack(p, len, detail);
     case GN_MSG_CALIBRATE: return check_calibrate(p, len, detail);
     case GN_MSG_CALIBRATION: return check_calibration(p, len, detail);
+    case GN_MSG_PHASE: return check_phase(p, len, detail);
+    case GN_MSG_ACTIVITY: return check_activity(p, len, detail);
     default:
         if (detail != NULL) {
             *detail = t;
@@ -617,6 +647,70 @@ int gn_msg_unpack_calibration(const uint8_t *p, uint32_t len, gn_msg_calibration
         for (unsigned j = 0; j < 3u; ++j) {
             m->rot[i][j] = get_f32(p + 13u + 12u * i + 4u * j);
         }
+    }
+    return 0;
+}
+
+/* ---- PHASE ---- */
+
+uint32_t gn_msg_pack_phase(const gn_msg_phase *m, uint8_t *buf, uint32_t cap)
+{
+    const uint32_t len = GN_PHASE_HEADER + 2u * m->count;
+    uint32_t i;
+    if (m->count == 0u || m->count > GN_PHASE_MAX_COUNT || cap < len) return 0u;
+    uint8_t *b = put_u32(buf, m->first_index);
+    b = put_u8(b, m->count);
+    for (i = 0; i < m->count; ++i) {
+        if (m->code[i] >= GN_PHASE_CODES) return 0u;
+        b = put_u8(b, m->code[i]);
+        b = put_u8(b, m->confidence[i]);
+    }
+    return len;
+}
+
+int gn_msg_unpack_phase(const uint8_t *p, uint32_t len, gn_msg_phase *m)
+{
+    const int r = check_phase(p, len, NULL);
+    uint32_t i;
+    if (r != 0) return r;
+    m->first_index = get_u32(p);
+    m->count = p[4];
+    for (i = 0; i < m->count; ++i) {
+        m->code[i] = p[GN_PHASE_HEADER + 2u * i];
+        m->confidence[i] = p[GN_PHASE_HEADER + 2u * i + 1u];
+    }
+    return 0;
+}
+
+/* ---- ACTIVITY ---- */
+
+uint32_t gn_msg_pack_activity(const gn_msg_activity *m, uint8_t *buf, uint32_t cap)
+{
+    const uint32_t len = GN_ACTIVITY_HEADER + 2u * m->n;
+    uint32_t i;
+    if (m->n == 0u || m->n > GN_ACTIVITY_MAX_CLASSES || m->code >= GN_ACTIVITY_CODES || cap < len) return 0u;
+    uint8_t *b = put_u32(buf, m->sample_index);
+    b = put_u8(b, m->code);
+    b = put_u8(b, m->n);
+    for (i = 0; i < m->n; ++i) {
+        if (m->class_code[i] >= GN_ACTIVITY_CODES) return 0u;
+        b = put_u8(b, m->class_code[i]);
+        b = put_u8(b, m->prob[i]);
+    }
+    return len;
+}
+
+int gn_msg_unpack_activity(const uint8_t *p, uint32_t len, gn_msg_activity *m)
+{
+    const int r = check_activity(p, len, NULL);
+    uint32_t i;
+    if (r != 0) return r;
+    m->sample_index = get_u32(p);
+    m->code = p[4];
+    m->n = p[5];
+    for (i = 0; i < m->n; ++i) {
+        m->class_code[i] = p[GN_ACTIVITY_HEADER + 2u * i];
+        m->prob[i] = p[GN_ACTIVITY_HEADER + 2u * i + 1u];
     }
     return 0;
 }

@@ -32,7 +32,9 @@ typedef enum {
     GN_MSG_ACK = 0x0A,         /* device -> host */
     GN_MSG_NACK = 0x0B,        /* device -> host */
     GN_MSG_CALIBRATE = 0x0C,   /* host -> device: start a static-pose calibration */
-    GN_MSG_CALIBRATION = 0x0D  /* device -> host: its result */
+    GN_MSG_CALIBRATION = 0x0D, /* device -> host: its result */
+    GN_MSG_PHASE = 0x0E,       /* device -> host: gait phase of the samples one phase inference labelled */
+    GN_MSG_ACTIVITY = 0x0F     /* device -> host: activity class of one activity window */
 } gn_msg_type;
 
 /* 1 when t is one of the types above. */
@@ -129,6 +131,29 @@ typedef struct {
     uint8_t side;          /* gn_side of the node */
 } gn_msg_heel_strike;
 
+/* ---- PHASE ---- */
+/* Codes: index into the gait phases (HS, ST, HO, SW); confidence: round(255 * p) of the winner. */
+#define GN_PHASE_CODES 4u
+#define GN_PHASE_MAX_COUNT 64u
+typedef struct {
+    uint32_t first_index; /* stream index of the first sample covered */
+    uint8_t count;        /* samples covered, 1..GN_PHASE_MAX_COUNT */
+    uint8_t code[GN_PHASE_MAX_COUNT];
+    uint8_t confidence[GN_PHASE_MAX_COUNT];
+} gn_msg_phase;
+
+/* ---- ACTIVITY ---- */
+/* Codes: index into the activities (walking, upstairs, downstairs, sitting, standing, laying, running). */
+#define GN_ACTIVITY_CODES 7u
+#define GN_ACTIVITY_MAX_CLASSES 8u
+typedef struct {
+    uint32_t sample_index; /* last sample of the window */
+    uint8_t code;          /* the most probable class */
+    uint8_t n;             /* classes of the model, 1..GN_ACTIVITY_MAX_CLASSES */
+    uint8_t class_code[GN_ACTIVITY_MAX_CLASSES];
+    uint8_t prob[GN_ACTIVITY_MAX_CLASSES]; /* round(255 * p) */
+} gn_msg_activity;
+
 /* ---- ESTIMATE ---- */
 typedef enum {
     GN_EST_CADENCE = 0,     /* steps/min */
@@ -215,6 +240,8 @@ typedef struct {
 #define GN_NACK_LEN 8u
 #define GN_CALIBRATE_LEN 2u
 #define GN_CALIBRATION_LEN 49u
+#define GN_PHASE_HEADER 5u    /* + 2 per sample */
+#define GN_ACTIVITY_HEADER 6u /* + 2 per class */
 
 /* Validate a payload of type t without unpacking it: the checks the unpack function makes (HELLO:
  * empty payload). Returns 0, GN_NACK_UNKNOWN_TYPE, GN_NACK_BAD_LENGTH, GN_NACK_BAD_VALUE or (CONFIG
@@ -247,6 +274,10 @@ uint32_t gn_msg_pack_calibrate(const gn_msg_calibrate *m, uint8_t *buf, uint32_t
 int gn_msg_unpack_calibrate(const uint8_t *p, uint32_t len, gn_msg_calibrate *m);
 uint32_t gn_msg_pack_calibration(const gn_msg_calibration *m, uint8_t *buf, uint32_t cap);
 int gn_msg_unpack_calibration(const uint8_t *p, uint32_t len, gn_msg_calibration *m);
+uint32_t gn_msg_pack_phase(const gn_msg_phase *m, uint8_t *buf, uint32_t cap);
+int gn_msg_unpack_phase(const uint8_t *p, uint32_t len, gn_msg_phase *m);
+uint32_t gn_msg_pack_activity(const gn_msg_activity *m, uint8_t *buf, uint32_t cap);
+int gn_msg_unpack_activity(const uint8_t *p, uint32_t len, gn_msg_activity *m);
 
 #ifdef __cplusplus
 }

@@ -100,7 +100,33 @@ static uint8_t listed_models(const gn_node *n, uint8_t slots[GN_INFER_SLOTS])
     if (n->has_vo2) {
         slots[k++] = (uint8_t)GN_INFER_VO2;
     }
+    if (n->has_cls[0]) {
+        slots[k++] = (uint8_t)GN_INFER_PHASE;
+    }
+    if (n->has_cls[1]) {
+        slots[k++] = (uint8_t)GN_INFER_ACTIVITY;
+    }
     return k;
+}
+
+/* INFO's description of the model in slot `slot` (one the node runs). */
+static void describe_model(const gn_node *n, uint8_t slot, gn_info_model *x)
+{
+    const char *name;
+    const uint8_t *sha;
+    if (slot == GN_INFER_HEEL_STRIKE) {
+        name = n->hs.name, sha = n->hs.sha256;
+        x->model_bytes = n->hs.model_bytes, x->arena_bytes = n->hs.arena_bytes;
+    } else if (slot == GN_INFER_VO2) {
+        name = n->vo2m.name, sha = n->vo2m.sha256;
+        x->model_bytes = n->vo2m.model_bytes, x->arena_bytes = n->vo2m.arena_bytes;
+    } else {
+        const gn_class_model *m = &n->cls[slot - GN_INFER_PHASE];
+        name = m->name, sha = m->sha256;
+        x->model_bytes = m->model_bytes, x->arena_bytes = m->arena_bytes;
+    }
+    memcpy(x->name, name, GN_NAME_LEN);
+    memcpy(x->sha256, sha, sizeof x->sha256);
 }
 
 static void send_info(gn_node *n)
@@ -126,11 +152,7 @@ static void send_info(gn_node *n)
         m->n_models = listed_models(n, slots);
         for (i = 0; i < m->n_models; ++i) {
             gn_info_model *x = &m->models[i];
-            const int hs = slots[i] == GN_INFER_HEEL_STRIKE;
-            memcpy(x->name, hs ? n->hs.name : n->vo2m.name, GN_NAME_LEN);
-            memcpy(x->sha256, hs ? n->hs.sha256 : n->vo2m.sha256, sizeof x->sha256);
-            x->model_bytes = hs ? n->hs.model_bytes : n->vo2m.model_bytes;
-            x->arena_bytes = hs ? n->hs.arena_bytes : n->vo2m.arena_bytes;
+            describe_model(n, slots[i], x);
             x->arena_used = arena_used(n, slots[i]);
         }
     }
@@ -319,6 +341,14 @@ static int reset_pipeline(gn_node *n)
     if (gn_vo2_init(&n->vo2, &vp) != 0) {
         return 6;
     }
+    {
+        uint8_t k;
+        for (k = 0; k < 2u; ++k) {
+            if (n->has_cls[k]) { /* checked when added: cannot fail here */
+                (void)gn_classify_init(&n->cls_stage[k], &n->cls[k], k == 0u ? GN_PHASE_CODES : GN_ACTIVITY_CODES);
+            }
+        }
+    }
     n->expect_index = 0;
     n->samples_processed = 0;
     n->last_estimate_index = 0;
@@ -374,6 +404,28 @@ static void run_vo2_model(gn_node *n)
     }
 }
 
+/* Classifier k (0 phase, 1 activity) on its current window; sends PHASE or ACTIVITY. */
+static void run_classifier(gn_node *n, uint8_t k)
+{
+    const gn_class_model *m = &n->cls[k];
+    const gn_classify *c = &n->cls_stage[k];
+    uint32_t len;
+    gn_window_copy(&c->window, n->in_buf);
+    if (infer_timed(n, (uint8_t)(GN_INFER_PHASE + k), (uint32_t)m->window * m->input.n_channels, n->out_buf,
+                    gn_classify_output_len(m)) != 0) {
+        return;
+    }
+    if (k == 0u) {
+        gn_classify_phase(c, m, n->out_buf, &n->scratch.phase);
+        len = gn_msg_pack_phase(&n->scratch.phase, n->payload, (uint32_t)sizeof n->payload);
+        send_frame(n, GN_MSG_PHASE, n->payload, len);
+    } else {
+        gn_classify_activity(c, m, n->out_buf, &n->scratch.activity);
+        len = gn_msg_pack_activity(&n->scratch.activity, n->payload, (uint32_t)sizeof n->payload);
+        send_frame(n, GN_MSG_ACTIVITY, n->payload, len);
+    }
+}
+
 static void handle_gap(gn_node *n, uint32_t index)
 {
     const uint32_t missing = index - n->expect_index;
@@ -391,6 +443,11 @@ static void handle_gap(gn_node *n, uint32_t index)
     }
     if (n->has_vo2) {
         restart_vo2_window(n, index);
+    }
+    for (k = 0; k < 2u; ++k) {
+        if (n->has_cls[k]) {
+            gn_classify_reset_at(&n->cls_stage[k], index);
+        }
     }
     gn_cadence_reset(&n->cadence);
 }
@@ -441,6 +498,14 @@ static void process_sample(gn_node *n, const gn_raw_sample *s)
         gn_input_quantize(&n->vo2m.input, phys, row);
         if (gn_window_push(&n->vo2_window, row)) {
             run_vo2_model(n);
+        }
+    }
+    {
+        uint8_t k;
+        for (k = 0; k < 2u; ++k) {
+            if (n->has_cls[k] && gn_classify_push(&n->cls_stage[k], &n->cls[k], phys, s->index)) {
+                run_classifier(n, k);
+            }
         }
     }
 
@@ -699,6 +764,29 @@ int gn_node_init(gn_node *n, const gn_node_hal *hal, const gn_infer *infer, cons
     }
     n->mode = GN_MODE_IDLE;
     n->last_telemetry_us = hal->now_us(hal->ctx);
+    return 0;
+}
+
+int gn_node_add_classifier(gn_node *n, uint8_t slot, const gn_class_model *m)
+{
+    uint8_t k, slots[GN_INFER_SLOTS];
+    int rc;
+    if (slot != GN_INFER_PHASE && slot != GN_INFER_ACTIVITY) {
+        return 8;
+    }
+    k = (uint8_t)(slot - GN_INFER_PHASE);
+    if (n->has_cls[k]) {
+        return 8;
+    }
+    if (listed_models(n, slots) + 1u > GN_MAX_MODELS) {
+        return 9;
+    }
+    rc = gn_classify_init(&n->cls_stage[k], m, k == 0u ? GN_PHASE_CODES : GN_ACTIVITY_CODES);
+    if (rc != 0) {
+        return 10 + rc;
+    }
+    n->cls[k] = *m;
+    n->has_cls[k] = 1;
     return 0;
 }
 

@@ -16,6 +16,13 @@
  * the heel-strike hop, no sample runs both networks): a VO2 inference delays heel-strike output
  * by at most its own run time, which the ring absorbs as long as that time is below the ring's
  * capacity in samples (256 samples = 2.56 s at 100 Hz).
+ *
+ * Classifiers (gn_classify.h; added with gn_node_add_classifier): the gait-phase model every phase
+ * hop (sends PHASE for the samples it labelled) and the activity model every activity hop (sends
+ * ACTIVITY), each on its own decimated window, after the sample's heel-strike and VO2 work. All
+ * models run one at a time from gn_node_poll, so on boards they share one tensor arena (each
+ * model's persistent part plus the largest non-persistent part; gaitnode.boards.budget checks the
+ * total at build time).
  */
 #ifndef GN_NODE_H
 #define GN_NODE_H
@@ -24,6 +31,7 @@
 
 #include "gn_cadence.h"
 #include "gn_calib.h"
+#include "gn_classify.h"
 #include "gn_config.h"
 #include "gn_frame.h"
 #include "gn_gyro_hs.h"
@@ -100,6 +108,8 @@ typedef struct {
     uint8_t has_hs;
     gn_vo2_model vo2m;
     uint8_t has_vo2;
+    gn_class_model cls[2];      /* by GN_INFER_PHASE - 2, GN_INFER_ACTIVITY - 2 */
+    uint8_t has_cls[2];
     /* protocol */
     gn_frame_decoder rx;
     uint16_t tx_seq;
@@ -117,6 +127,7 @@ typedef struct {
     gn_cadence cadence;
     gn_window vo2_window;       /* the VO2 model's own window (its channels and normalisation) */
     gn_vo2 vo2;                 /* the estimate stage: ACSM and the VO2 model's outputs, smoothed */
+    gn_classify cls_stage[2];   /* the classifiers' rows and windows */
     uint32_t vo2_start;         /* stream index of the VO2 window's first row (phase, see above) */
     uint32_t isr_index;         /* next sample index the ISR stamps (producer-owned in live mode) */
     uint32_t next_index;        /* replay: next sample index expected from the host */
@@ -138,6 +149,8 @@ typedef struct {
     union {
         gn_msg_samples rx_samples; /* the replay batch coming in */
         gn_msg_info info;          /* INFO going out */
+        gn_msg_phase phase;        /* PHASE going out */
+        gn_msg_activity activity;  /* ACTIVITY going out */
     } scratch;
     /* scratch */
     uint8_t payload[GN_MAX_PAYLOAD];
@@ -153,6 +166,12 @@ typedef struct {
 int gn_node_init(gn_node *n, const gn_node_hal *hal, const gn_infer *infer, const gn_node_board *board,
                  const gn_hs_model *hs, const gn_vo2_model *vo2);
 
+/* Add a classifier to an initialised node (before gn_node_start): slot GN_INFER_PHASE (m's codes
+ * index the gait phases) or GN_INFER_ACTIVITY (the activities). Returns 0, or 8 (slot not a
+ * classifier slot, or already taken), 9 (no room to list it: GN_MAX_MODELS), or 10 + the code of
+ * gn_classify_check (an invalid description). INFO and TELEMETRY list it after the heel-strike and
+ * VO2 models, phase before activity. */
+int gn_node_add_classifier(gn_node *n, uint8_t slot, const gn_class_model *m);
 /* Announce the node: sends INFO (as after a reset, so the host notices resets). */
 void gn_node_start(gn_node *n);
 
