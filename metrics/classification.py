@@ -61,6 +61,18 @@ class ClassificationReport:
     micro_f1: float
     weighted_f1: float
 
+    def table(self) -> list[dict]:
+        """The result table as the papers print it: one row per class, then "macro" and "micro" rows;
+        each {"class", "precision", "recall", "f1", "support"} (floats, NaN for an absent class; the
+        support of the summary rows is n_samples). Accuracy and the confusion matrix are attributes."""
+        rows = [{"class": n, "precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+                for n, p, r, f, s in zip(self.names, self.precision, self.recall, self.f1, self.support)]
+        for kind in ("macro", "micro"):
+            rows.append({"class": kind, "precision": getattr(self, f"{kind}_precision"),
+                         "recall": getattr(self, f"{kind}_recall"), "f1": getattr(self, f"{kind}_f1"),
+                         "support": self.n_samples})
+        return rows
+
     def to_dict(self) -> dict:
         """JSON-serialisable form (NaN becomes None); per-class metrics keyed by name."""
         def num(x):

@@ -140,3 +140,12 @@ def test_binary_without_positives_anywhere_is_perfect():
 def test_bad_labels_raise_clear_error(call, message):
     with pytest.raises(GaitnodeError, match=message):
         call()
+
+
+def test_result_table_rows_per_class_then_macro_and_micro():
+    r = classification_report([0, 0, 1, 1, -1], [0, 1, 1, 1, 0], names=["HS", "ST"])
+    rows = r.table()
+    assert [row["class"] for row in rows] == ["HS", "ST", "macro", "micro"]
+    assert rows[0] == {"class": "HS", "precision": 1.0, "recall": 0.5, "f1": pytest.approx(2 / 3), "support": 2}
+    assert rows[2]["f1"] == pytest.approx(r.macro_f1) and rows[3]["f1"] == pytest.approx(r.accuracy)
+    assert rows[3]["support"] == 4
