@@ -1,0 +1,20 @@
+import pytest
+
+from gaitnode.errors import GaitnodeError
+from gaitnode.quantize.compress_tasks import ADAPTERS, adapter_for
+
+
+def test_every_task_of_the_node_has_an_adapter():
+    assert set(ADAPTERS) == {"heel_strike", "vo2", "gait_phase", "activity"}
+    assert {a.c_name for a in ADAPTERS.values()} == {"heel_strike", "vo2", "phase", "activity"}
+
+
+def test_losses_are_points_for_scores_and_relative_for_mape():
+    assert adapter_for({"task": "heel_strike"}).loss(99.0, 98.5) == pytest.approx(0.5)
+    assert adapter_for({"task": "activity"}).loss(90.0, 91.0) == pytest.approx(-1.0)
+    assert adapter_for({"task": "vo2"}).loss(10.0, 10.5) == pytest.approx(5.0)
+
+
+def test_unknown_task_is_refused():
+    with pytest.raises(GaitnodeError, match="cannot compress"):
+        adapter_for({"task": "hr_dynamics"})
