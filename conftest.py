@@ -28,3 +28,19 @@ def twin_vo2_model_dir():
     from gaitnode.twin.testing import small_vo2_model
 
     return small_vo2_model()
+
+
+@pytest.fixture(scope="session")
+def twin_phase_model_dir():
+    """A small real quantized gait-phase model (gaitnode.twin.testing.small_phase_model); read-only, shared."""
+    from gaitnode.twin.testing import small_phase_model
+
+    return small_phase_model()
+
+
+@pytest.fixture(scope="session")
+def twin_activity_model_dir():
+    """A small real quantized activity model (gaitnode.twin.testing.small_activity_model); read-only, shared."""
+    from gaitnode.twin.testing import small_activity_model
+
+    return small_activity_model()

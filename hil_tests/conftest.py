@@ -5,7 +5,8 @@
     pytest hil_tests -n 3 --port /dev/ttyACM0,/dev/ttyACM1,/dev/ttyACM2   # worker gwN takes port N
 
 Tests a DUT cannot do are deselected at collection, never left out from inside a test: `needs_reset`
-for a board without a reset line, `needs_vo2` when the node's INFO lists no VO2 estimator. The reason is given
+for a board without a reset line, `needs_vo2` when the node's INFO lists no VO2 estimator, `needs_phase` /
+`needs_activity` when it lists no gait-phase / activity model. The reason is given
 as a HilDeselected warning, which pytest (and pytest-xdist, from its workers) shows in the summary.
 """
 
@@ -18,14 +19,20 @@ from pathlib import Path
 import pytest
 
 from gaitnode.errors import GaitnodeError
-from hil_tests.dut import DutProvider, DutTarget, lists_vo2, worker_port
+from hil_tests.dut import DutProvider, DutTarget, lists_activity, lists_phase, lists_vo2, worker_port
 from hil_tests.thresholds import COMMITTED_DIR, session_cases
 
 FREE_WALK = COMMITTED_DIR / "free_walk.gns"  # also what the twin's IMU plays in live mode
 MARKERS = {
     "needs_reset": "the test resets the node (twin: always possible; a board: a reset line in boards.yaml)",
     "needs_vo2": "the test checks VO2 estimates (runs when the node's INFO lists a VO2 estimator)",
+    "needs_phase": "the test checks gait phases (runs when the node's INFO lists a gait-phase model)",
+    "needs_activity": "the test checks activities (runs when the node's INFO lists an activity model)",
 }
+# marker -> (does the node's INFO list what it needs, what it lacks in words)
+CAPABILITIES = {"needs_vo2": (lists_vo2, "VO2 estimator"), "needs_phase": (lists_phase, "gait-phase model"),
+                "needs_activity": (lists_activity, "activity model")}
+MODEL_OPTIONS = ("--model-dir", "--vo2-model-dir", "--phase-model-dir", "--activity-model-dir")
 
 
 TARGET = pytest.StashKey[DutTarget]()
@@ -49,6 +56,10 @@ def pytest_addoption(parser):
                 help="twin only: the quantized heel-strike model the twin runs (default: the test model)")
     g.addoption("--vo2-model-dir", default=None,
                 help="twin only: the quantized VO2 model the twin runs (default: the VO2 test model)")
+    g.addoption("--phase-model-dir", default=None,
+                help="twin only: the quantized gait-phase model the twin runs (default: the phase test model)")
+    g.addoption("--activity-model-dir", default=None,
+                help="twin only: the quantized activity model the twin runs (default: the activity test model)")
 
 
 def pytest_configure(config):
@@ -82,7 +93,7 @@ def _check_options(config) -> None:
         known = load_boards()
         if board not in known:
             raise pytest.UsageError(f"--board {board}: not in boards.yaml (known: {', '.join(known)})")
-    for option in ("--model-dir", "--vo2-model-dir"):
+    for option in MODEL_OPTIONS:
         model_dir = config.getoption(option)
         if model_dir is None:
             continue
@@ -101,10 +112,12 @@ def _target(config) -> DutTarget:
             port = worker_port(config.getoption("--port"), worker, int(count) if count else None)
         except GaitnodeError as e:
             raise pytest.UsageError(str(e)) from None
-        model_dir, vo2_dir = config.getoption("--model-dir"), config.getoption("--vo2-model-dir")
+        dirs = {o: config.getoption(o) for o in MODEL_OPTIONS}
+        path = {o: Path(d) if d is not None else None for o, d in dirs.items()}
         config.stash[TARGET] = DutTarget(port=port, board=config.getoption("--board"),
-                                         model_dir=Path(model_dir) if model_dir is not None else None,
-                                         vo2_model_dir=Path(vo2_dir) if vo2_dir is not None else None)
+                                         model_dir=path["--model-dir"], vo2_model_dir=path["--vo2-model-dir"],
+                                         phase_model_dir=path["--phase-model-dir"],
+                                         activity_model_dir=path["--activity-model-dir"])
     return config.stash[TARGET]
 
 
@@ -112,23 +125,36 @@ def _with_model(target: DutTarget) -> DutTarget:
     """The target with the twin's default models filled in (trained once per machine, then cached)."""
     if target.kind != "twin":
         return target
-    from gaitnode.twin.testing import small_heel_strike_model, small_vo2_model
+    from gaitnode.twin import testing
 
-    return DutTarget(port=None, board=target.board, model_dir=target.model_dir or small_heel_strike_model(),
-                     vo2_model_dir=target.vo2_model_dir or small_vo2_model())
+    def given_or(model_dir, test_model: str):
+        return model_dir if model_dir is not None else getattr(testing, test_model)()
+
+    return DutTarget(port=None, board=target.board, model_dir=given_or(target.model_dir, "small_heel_strike_model"),
+                     vo2_model_dir=given_or(target.vo2_model_dir, "small_vo2_model"),
+                     phase_model_dir=given_or(target.phase_model_dir, "small_phase_model"),
+                     activity_model_dir=given_or(target.activity_model_dir, "small_activity_model"))
 
 
 def pytest_generate_tests(metafunc):
     """session_case: every session to replay; vo2_case: (session, VO2 estimator) for every estimator
     a session's thresholds check. The ACSM equations run on every node; the CNN-LSTM estimator needs a
-    VO2 model on the node (needs_vo2)."""
-    for name in ("session_case", "vo2_case"):
+    VO2 model on the node (needs_vo2). phase_case / activity_case: every session whose thresholds
+    check gait phases / activities (needs_phase / needs_activity)."""
+    for name in ("session_case", "vo2_case", "phase_case", "activity_case"):
         if name not in metafunc.fixturenames:
             continue
         try:
             cases = session_cases(metafunc.config.getoption("--sessions"))
             if name == "session_case":
                 metafunc.parametrize(name, cases, ids=[c.id for c in cases])
+                continue
+            if name in ("phase_case", "activity_case"):
+                field = f"{name.removesuffix('_case')}_accuracy_min"
+                mark = pytest.mark.needs_phase if name == "phase_case" else pytest.mark.needs_activity
+                params = [pytest.param(c, id=c.id, marks=[mark]) for c in cases
+                          if getattr(c.thresholds(), field) is not None]
+                metafunc.parametrize(name, params)
                 continue
             params = [pytest.param((c, est), id=f"{c.id}-{est}",
                                    marks=[pytest.mark.needs_vo2] if est == "cnn_lstm" else [])
@@ -142,17 +168,19 @@ def pytest_generate_tests(metafunc):
 def pytest_collection_modifyitems(config, items):
     drop: dict[str, list] = {}
     reset_items = [i for i in items if i.get_closest_marker("needs_reset")]
-    vo2_items = [i for i in items if i.get_closest_marker("needs_vo2")]
-    if not (reset_items or vo2_items):
+    needs = {mark: [i for i in items if i.get_closest_marker(mark)] for mark in CAPABILITIES}
+    if not (reset_items or any(needs.values())):
         return
     target = _target(config)
-    info = _ask(config, target) if vo2_items or (reset_items and not target.can_reset()) else None
+    info = _ask(config, target) if any(needs.values()) or (reset_items and not target.can_reset()) else None
     if reset_items and not target.can_reset(info.board if info is not None else None):
         drop[f"{target.describe()} cannot be reset from the host (its boards.yaml entry has no reset "
              "line)"] = reset_items
-    if vo2_items and info is not None and not lists_vo2(info):
-        models = ", ".join(x.name for x in info.models) or "none"
-        drop[f"the node's INFO lists no VO2 estimator (models: {models})"] = vo2_items
+    for mark, group in needs.items():
+        has, what = CAPABILITIES[mark]
+        if group and info is not None and not has(info):
+            models = ", ".join(x.name for x in info.models) or "none"
+            drop.setdefault(f"the node's INFO lists no {what} (models: {models})", []).extend(group)
     if not drop:
         return
     gone = {id(i) for group in drop.values() for i in group}
@@ -185,7 +213,10 @@ def hil_target(request) -> DutTarget:
         return target
     return DutTarget(port=None, board=target.board,
                      model_dir=target.model_dir or request.getfixturevalue("twin_model_dir"),
-                     vo2_model_dir=target.vo2_model_dir or request.getfixturevalue("twin_vo2_model_dir"))
+                     vo2_model_dir=target.vo2_model_dir or request.getfixturevalue("twin_vo2_model_dir"),
+                     phase_model_dir=target.phase_model_dir or request.getfixturevalue("twin_phase_model_dir"),
+                     activity_model_dir=target.activity_model_dir
+                     or request.getfixturevalue("twin_activity_model_dir"))
 
 
 @pytest.fixture(scope="session")

@@ -60,6 +60,21 @@ def lists_vo2(info: m.Info) -> bool:
     return any("vo2" in x.name.lower() for x in info.models)
 
 
+def lists_phase(info: m.Info) -> bool:
+    """Whether a node's INFO lists a gait-phase model (by name: "phase" in it)."""
+    return any("phase" in x.name.lower() for x in info.models)
+
+
+def lists_activity(info: m.Info) -> bool:
+    """Whether a node's INFO lists an activity model (by name: "activity" in it)."""
+    return any("activity" in x.name.lower() for x in info.models)
+
+
+def _other_model(name: str) -> bool:
+    """A model that is not the VO2, gait-phase or activity one: the heel-strike network."""
+    return not any(k in name.lower() for k in ("vo2", "phase", "activity"))
+
+
 def _board_entry(name: str | None):
     """The boards.yaml entry of that name, None when there is none (a board flashed under another name)."""
     from gaitnode.boards.config import load_boards
@@ -72,14 +87,22 @@ class DutTarget:
     """What the suite runs against: port None means a fresh twin running model_dir.
 
     board: the boards.yaml entry name (a board: its budgets and reset line; the twin: the board facts it
-    is built with, default "twin"). model_dir, vo2_model_dir: the twin's heel-strike and VO2 models
-    (twin only; None: the twin runs without that model).
+    is built with, default "twin"). model_dir, vo2_model_dir, phase_model_dir, activity_model_dir: the
+    twin's heel-strike, VO2, gait-phase and activity models (twin only; None: the twin runs without
+    that model).
     """
 
     port: str | None = None
     board: str | None = None
     model_dir: Path | None = None
     vo2_model_dir: Path | None = None
+    phase_model_dir: Path | None = None
+    activity_model_dir: Path | None = None
+
+    def model_dirs(self) -> dict[str, Path | None]:
+        """open_node's model keyword arguments."""
+        return {"model_dir": self.model_dir, "vo2_model_dir": self.vo2_model_dir,
+                "phase_model_dir": self.phase_model_dir, "activity_model_dir": self.activity_model_dir}
 
     @property
     def kind(self) -> str:
@@ -96,7 +119,8 @@ class DutTarget:
     def describe(self) -> str:
         if self.port is None:
             return (f"a fresh twin (board {self.board or 'twin'}, model {self.model_dir or 'none'}, "
-                    f"VO2 model {self.vo2_model_dir or 'none'})")
+                    f"VO2 model {self.vo2_model_dir or 'none'}, phase model {self.phase_model_dir or 'none'}, "
+                    f"activity model {self.activity_model_dir or 'none'})")
         return f"the board on {self.port} ({self.board or 'board named by its INFO'})"
 
     def open(self, live_session=None) -> "Dut":
@@ -104,12 +128,11 @@ class DutTarget:
         from gaitnode.host.node import open_node
 
         if self.port is None:
-            node = open_node(twin=True, model_dir=self.model_dir, vo2_model_dir=self.vo2_model_dir, board=self.board,
-                             live_session=live_session)
+            node = open_node(twin=True, **self.model_dirs(), board=self.board, live_session=live_session)
         else:
-            if self.model_dir is not None or self.vo2_model_dir is not None:
-                raise GaitnodeError("--model-dir and --vo2-model-dir apply to the twin only: a board runs the "
-                                    "models it was flashed with")
+            if any(d is not None for d in self.model_dirs().values()):
+                raise GaitnodeError("--model-dir, --vo2-model-dir, --phase-model-dir and --activity-model-dir apply "
+                                    "to the twin only: a board runs the models it was flashed with")
             node = open_node(self.port, board=self.board)
         try:
             if node.board is None:  # no --board: the board names itself in INFO
@@ -131,10 +154,14 @@ class Dut:
 
     @classmethod
     def open(cls, port: str | None = None, board: str | None = None, model_dir=None, live_session=None,
-             vo2_model_dir=None) -> "Dut":
-        """A board on port, or (port None) a fresh twin running model_dir (and vo2_model_dir); see DutTarget."""
-        target = DutTarget(port=port, board=board, model_dir=Path(model_dir) if model_dir is not None else None,
-                           vo2_model_dir=Path(vo2_model_dir) if vo2_model_dir is not None else None)
+             vo2_model_dir=None, phase_model_dir=None, activity_model_dir=None) -> "Dut":
+        """A board on port, or (port None) a fresh twin running model_dir (and the VO2, gait-phase and
+        activity model dirs given); see DutTarget."""
+        def path(d):
+            return Path(d) if d is not None else None
+
+        target = DutTarget(port=port, board=board, model_dir=path(model_dir), vo2_model_dir=path(vo2_model_dir),
+                           phase_model_dir=path(phase_model_dir), activity_model_dir=path(activity_model_dir))
         return target.open(live_session)
 
     # -- what the node is --
@@ -177,12 +204,21 @@ class Dut:
 
     @property
     def has_heel_strike_model(self) -> bool:
-        """Whether the node runs a heel-strike network (INFO lists a model that is not a VO2 estimator)."""
-        return any("vo2" not in x.name.lower() for x in self.info.models)
+        """Whether the node runs a heel-strike network (INFO lists a model that is not the VO2,
+        gait-phase or activity one)."""
+        return any(_other_model(x.name) for x in self.info.models)
 
     @property
     def has_vo2(self) -> bool:
         return lists_vo2(self.info)
+
+    @property
+    def has_phase(self) -> bool:
+        return lists_phase(self.info)
+
+    @property
+    def has_activity(self) -> bool:
+        return lists_activity(self.info)
 
     @property
     def can_reset(self) -> bool:

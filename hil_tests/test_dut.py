@@ -47,8 +47,9 @@ def test_a_missing_port_or_a_model_for_a_board_is_a_clear_error(tmp_path):
         DutTarget(port=str(tmp_path / "ttyACM9")).open()
     with pytest.raises(GaitnodeError, match="twin only"):
         DutTarget(port=str(tmp_path / "ttyACM9"), model_dir=tmp_path).open()
-    with pytest.raises(GaitnodeError, match="twin only"):
-        DutTarget(port=str(tmp_path / "ttyACM9"), vo2_model_dir=tmp_path).open()
+    for option in ("vo2_model_dir", "phase_model_dir", "activity_model_dir"):
+        with pytest.raises(GaitnodeError, match="twin only"):
+            DutTarget(port=str(tmp_path / "ttyACM9"), **{option: tmp_path}).open()
 
 
 def test_a_twin_dut_carries_its_board_facts_and_answers():
@@ -56,8 +57,8 @@ def test_a_twin_dut_carries_its_board_facts_and_answers():
         assert dut.kind == "twin" and dut.can_reset
         assert dut.board.name == "twin" == dut.info.board
         assert dut.budgets.arena_bytes == dut.board.budgets.arena_bytes > 0
-        assert dut.expect_models == ("heel_strike", "vo2")
-        assert not dut.has_heel_strike_model and not dut.has_vo2
+        assert dut.expect_models == ("heel_strike", "vo2", "phase", "activity")
+        assert not dut.has_heel_strike_model and not dut.has_vo2 and not dut.has_phase and not dut.has_activity
         dut.configure(telemetry_period_ms=100)
         before = dut.telemetry()
         dut.send_raw(m.MsgType.MODE, b"\x09", seq=0x1234)  # mode 9 does not exist
@@ -92,3 +93,7 @@ def test_vo2_capability_comes_from_the_models_the_node_lists():
     assert not dut_listing("heel_strike").has_vo2
     assert dut_listing("heel_strike", "vo2_cnn_lstm").has_vo2
     assert dut_listing("vo2_cnn_lstm").has_vo2 and not dut_listing("vo2_cnn_lstm").has_heel_strike_model
+    four = dut_listing("heel_strike", "vo2", "phase", "activity")
+    assert four.has_heel_strike_model and four.has_vo2 and four.has_phase and four.has_activity
+    classes = dut_listing("phase", "activity")
+    assert classes.has_phase and classes.has_activity and not classes.has_heel_strike_model and not classes.has_vo2

@@ -76,7 +76,7 @@ def test_every_device_to_host_type_is_refused_as_not_sendable(dut):
 
     examples = {m.pack(msg)[0]: msg for _, msg, _, _ in message_cases()}
     device_only = sorted(set(T) - m.HOST_TO_DEVICE)
-    assert len(device_only) == 8
+    assert len(device_only) == 10  # INFO .. CALIBRATION without the host's, PHASE, ACTIVITY
     for t in device_only:
         seq = dut.link.send(examples[t])
         nack = nack_for(dut, seq, t)
@@ -85,7 +85,7 @@ def test_every_device_to_host_type_is_refused_as_not_sendable(dut):
 
 @pytest.mark.parametrize("type_, payload, version, reason, detail", [
     (0x00, b"", 1, R.UNKNOWN_TYPE, 0x00),
-    (0x0E, b"", 1, R.UNKNOWN_TYPE, 0x0E),
+    (0x10, b"", 1, R.UNKNOWN_TYPE, 0x10),
     (0xFF, b"\x01\x02", 1, R.UNKNOWN_TYPE, 0xFF),
     (T.HELLO, b"", 2, R.VERSION, 2),
     (T.MODE, b"\x00", 0, R.VERSION, 0),
@@ -99,7 +99,7 @@ def test_every_device_to_host_type_is_refused_as_not_sendable(dut):
     (T.CONFIG, config_payload(age=float("nan")), 1, R.BAD_VALUE, 3),
     (T.CONFIG, config_payload(height=3.5), 1, R.BAD_VALUE, 7),
     (T.CONFIG, config_payload(mass=-1.0), 1, R.BAD_VALUE, 11),
-], ids=["type-0x00", "type-0x0E", "type-0xFF", "version-2", "version-0", "hello-1-byte", "mode-2-bytes",
+], ids=["type-0x00", "type-0x10", "type-0xFF", "version-2", "version-0", "hello-1-byte", "mode-2-bytes",
         "config-18-bytes", "calibrate-3-bytes", "mode-3", "config-sex", "config-side", "config-age-nan",
         "config-height", "config-mass"])
 def test_malformed_frames_are_refused_with_reason_and_detail(dut, type_, payload, version, reason, detail):

@@ -28,6 +28,8 @@ def test_every_committed_session_is_a_held_out_synthetic_shank_walk_with_thresho
         assert case.thresholds_path.is_file()
         th = case.thresholds()
         assert th.tolerance_s == 0.05 and set(th.f1_min) == {"nn", "classical"}
+        assert s.phase is not None and s.activity is not None  # per-sample labels for the PHASE/ACTIVITY checks
+        assert 0 < th.phase_accuracy_min < 1 and 0 < th.activity_accuracy_min < 1
         assert "measured" in th.note.lower()
 
 
@@ -42,6 +44,10 @@ def test_a_missing_file_gives_the_defaults_and_a_partial_one_fills_in(tmp_path):
     assert load_thresholds(p).vo2_mape_max == {"acsm": None, "cnn_lstm": 9.5}
     p.write_text(json.dumps({"vo2_mape_max": {"cnn_lstm": 9.5}}))
     assert load_thresholds(p).vo2_mape_max == {"acsm": DEFAULT.vo2_mape_max["acsm"], "cnn_lstm": 9.5}
+    assert load_thresholds(p).phase_accuracy_min == DEFAULT.phase_accuracy_min is not None
+    p.write_text(json.dumps({"phase_accuracy_min": 0.75, "activity_accuracy_min": None}))
+    th = load_thresholds(p)
+    assert (th.phase_accuracy_min, th.activity_accuracy_min) == (0.75, None)
 
 
 @pytest.mark.parametrize("text, message", [
@@ -53,6 +59,8 @@ def test_a_missing_file_gives_the_defaults_and_a_partial_one_fills_in(tmp_path):
     ('{"vo2_mape_max": {"lstm": 15}}', "vo2_mape_max: Additional properties"),
     ('{"vo2_mape_max": {"acsm": 0}}', "vo2_mape_max.acsm: 0 is less than or equal to the minimum of 0"),
     ('[1, 2]', "the file: [1, 2] is not of type 'object'"),
+    ('{"phase_accuracy_min": 93}', "phase_accuracy_min: 93 is greater than the maximum of 1"),
+    ('{"activity_accuracy_min": "0.9"}', "activity_accuracy_min: '0.9' is not of type"),
 ])
 def test_a_bad_thresholds_file_is_named_with_the_field(tmp_path, text, message):
     p = tmp_path / "walk.json"

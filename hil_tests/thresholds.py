@@ -3,6 +3,7 @@
 Every `<stem>.gns` may have a `<stem>.json` beside it:
 
     {"f1_min": {"nn": 0.85, "classical": 0.9}, "vo2_mape_max": {"acsm": 30.0, "cnn_lstm": 15.0},
+     "phase_accuracy_min": 0.8, "activity_accuracy_min": 0.9,
      "tolerance_s": 0.05, "note": "why these numbers"}
 
 f1_min: the least heel-strike F1 per detector (matching within ±tolerance_s of the reference);
@@ -10,7 +11,12 @@ f1_min: the least heel-strike F1 per detector (matching within ±tolerance_s of 
 node ("acsm": the ACSM equations every node runs once CONFIG gives the subject's height;
 "cnn_lstm": the VO2 model, on nodes that carry one), the largest mean absolute percentage error (%)
 of its estimates against the session's VO2 reference; null for an estimator (or for the whole
-field): not checked on this session, e.g. no VO2 reference. A session without a thresholds file
+field): not checked on this session, e.g. no VO2 reference. phase_accuracy_min: the least per-sample
+accuracy of the node's gait phases (PHASE frames) against the session's `phase` labels, over the
+labelled samples the node covered (nodes with a phase model); activity_accuracy_min: the least
+accuracy of its ACTIVITY windows against the session's `activity` label at each window's last
+sample, unknown labels and classes the model lacks left out (nodes with an activity model); null:
+not checked on this session, e.g. no such labels. A session without a thresholds file
 gets DEFAULT; a file may give only some fields, the rest are DEFAULT's.
 """
 
@@ -37,6 +43,8 @@ SCHEMA = {
         "vo2_mape_max": {"type": ["object", "null"], "additionalProperties": False,
                          "properties": {e: {"type": ["number", "null"], "exclusiveMinimum": 0}
                                         for e in VO2_ESTIMATORS}},
+        "phase_accuracy_min": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+        "activity_accuracy_min": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
         "tolerance_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 0.5},
         "note": {"type": "string"},
     },
@@ -47,6 +55,8 @@ SCHEMA = {
 class Thresholds:
     f1_min: dict[str, float] = field(default_factory=lambda: {"nn": 0.8, "classical": 0.8})
     vo2_mape_max: dict[str, float | None] = field(default_factory=lambda: {"acsm": 30.0, "cnn_lstm": 15.0})
+    phase_accuracy_min: float | None = 0.8
+    activity_accuracy_min: float | None = 0.8
     tolerance_s: float = 0.05
     note: str = "defaults (no thresholds file beside the session)"
 
@@ -72,8 +82,17 @@ def load_thresholds(path: Path) -> Thresholds:
         raise GaitnodeError(f"{path}: {where}: {error.message}")
     return Thresholds(f1_min={**DEFAULT.f1_min, **data.get("f1_min", {})},
                       vo2_mape_max=_vo2_limits(data),
+                      phase_accuracy_min=_limit(data, "phase_accuracy_min"),
+                      activity_accuracy_min=_limit(data, "activity_accuracy_min"),
                       tolerance_s=float(data.get("tolerance_s", DEFAULT.tolerance_s)),
                       note=str(data.get("note", "")))
+
+
+def _limit(data: dict, key: str) -> float | None:
+    """The file's value (null: None), DEFAULT's when the file leaves the field out."""
+    if key not in data:
+        return getattr(DEFAULT, key)
+    return None if data[key] is None else float(data[key])
 
 
 def _vo2_limits(data: dict) -> dict[str, float | None]:

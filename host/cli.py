@@ -25,6 +25,9 @@ COMMAND_MODULES = (
     "vo2",  # train|quantize|evaluate vo2 (CNN-LSTM from the IMU, transfer learning)
     "vo2_hr",  # train|evaluate vo2-hr (neural-Kalman VO2 from heart rate)
     "hr_dynamics",  # train|evaluate hr-dynamics (neural ODE / neural Kalman heart rate)
+    "phase",  # train|quantize|evaluate phase (ResNet-LSTM(-TPA) gait phases, baselines)
+    "activity",  # train|quantize|evaluate activity (CNN-LSTM activity recognition)
+    "compress",  # compress (pruning + LUT compression of any model dir)
     "boards",  # boards list|validate|header|check
     "twin",  # twin
     "ports",  # ports

@@ -18,6 +18,11 @@ sample index and its device time, which gives the device time the stream started
 every frame of the stream tells how far the node is, even in a replay, where the node echoes no
 samples and need not be told which mode it is in.
 
+Gait phase (PHASE frames: one per phase inference, a label per sample) and activity (ACTIVITY
+frames: one per activity window) are shown as they arrive: the current phase with its share of the
+samples over the last PHASE_SHARE_S of stream time, and the current activity with the model's class
+probabilities.
+
 A new stream (the node switched mode again, or rebooted: sample indices restart) clears the
 stream's history (ticks, estimates, sample index tracking) so two streams never mix; the totals
 (samples, heel strikes, reconnects) carry on.
@@ -49,6 +54,9 @@ MIN_STRIDE_S, MAX_STRIDE_S, FALLBACK_STRIDES = 0.4, 2.5, 5
 # (the node restarted its sample clock); the network's own latency is well under a second.
 STREAM_RESTART_BACKSTEP_S = 2.0
 LOG_LINES = 3
+PHASE_NAMES = tuple(c.name for c in m.PhaseCode)           # sessions.model.PHASES
+ACTIVITY_NAMES = tuple(c.name.lower() for c in m.ActivityCode)  # sessions.model.ACTIVITIES
+PHASE_SHARE_S = 5.0      # the per-phase share is over this much stream time (a few strides)
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,42 @@ class Vo2Readout:
     trend_ml_min_per_min: float | None
     trend_ml_kg_min_per_min: float | None
     estimator: str
+
+
+@dataclass(frozen=True)
+class PhaseReadout:
+    """The device's gait phase (PHASE frames).
+
+    current: phase name ("HS", "ST", "HO", "SW") of the newest labelled sample; confidence: its
+        argmax probability (0..1); stream_s: that sample's stream time.
+    shares: phase name -> share of the labelled samples over the last share_s of stream time
+        (0..1, every phase present, summing to 1). covered: labelled samples / samples in that span
+        (below 1 when PHASE frames were lost or the model has not labelled the start yet).
+    runs: (start_s, end_s, phase name) runs of equal phase in the last history_s (for the strip).
+    frames: PHASE frames in this stream.
+    """
+
+    current: str
+    confidence: float
+    stream_s: float
+    shares: dict[str, float]
+    covered: float
+    share_s: float
+    runs: tuple[tuple[float, float, str], ...]
+    frames: int
+
+
+@dataclass(frozen=True)
+class ActivityReadout:
+    """The device's activity (ACTIVITY frames): current class name (sessions.model.ACTIVITIES
+    spelling), its probability, every class of the model with its probability (model order), the
+    stream time of the window's last sample, and the ACTIVITY frames in this stream."""
+
+    current: str
+    probability: float
+    probabilities: tuple[tuple[str, float], ...]
+    stream_s: float
+    frames: int
 
 
 @dataclass(frozen=True)
@@ -159,8 +203,10 @@ class LiveSnapshot:
     vo2: the device's VO2 estimates, one Vo2Readout per estimator (CNN-LSTM first, then ACSM, then
         any other), empty when the node sent none; vo2_note then says why.
     heart_rate: the device's heart-rate estimate (bpm), None when it sends none.
-    extra_lines: gait phase / activity readouts; empty until the protocol carries them
-        (LiveState.EXTRA_HANDLERS is where such messages plug in).
+    phase: the device's gait phase (PhaseReadout), None before a PHASE frame in this stream.
+    activity: the device's activity (ActivityReadout), None before an ACTIVITY frame in this stream.
+    extra_lines: readouts of message types the protocol may gain (LiveState.EXTRA_HANDLERS is where
+        they plug in); empty otherwise.
     telemetry: the latest TELEMETRY (None before one). host: HostCounters.
     log: the last few LOG lines from the node.
     """
@@ -194,6 +240,8 @@ class LiveSnapshot:
     telemetry: DeviceTelemetry | None
     host: HostCounters
     log: tuple[str, ...] = field(default=())
+    phase: PhaseReadout | None = None
+    activity: ActivityReadout | None = None
 
 
 def _slope_per_min(points) -> float | None:
@@ -224,6 +272,13 @@ class _Stream:
         self.telemetry_points: deque[tuple[float, int]] = deque(maxlen=2)  # (host_s, samples_processed)
         self.rate_window: deque[tuple[float, int]] = deque()  # (host_s, samples) of recent SAMPLES frames
         self.first_samples: tuple[float, int] | None = None  # the stream's first SAMPLES frame
+        # Phase labels as runs [first, last, code] of sample indices, oldest first; bounded because old
+        # runs are dropped once they end before the span shown (history_s and PHASE_SHARE_S).
+        self.phase_runs: deque[list[int]] = deque()
+        self.phase_conf: float = 0.0
+        self.phase_frames = 0
+        self.activity: m.Activity | None = None
+        self.activity_frames = 0
 
 
 class LiveState:
@@ -235,7 +290,7 @@ class LiveState:
     Action: update(received) per frame; snapshot() for the view.
     """
 
-    # Message types the protocol will gain (gait phase, activity) plug in here: type ->
+    # Message types the protocol may gain plug in here: type ->
     # function(state, received) returning the line to show (or None). The view shows the lines
     # of the latest frame of each type; nothing is shown for a type the node never sends.
     EXTRA_HANDLERS: dict[type, object] = {}
@@ -384,12 +439,55 @@ class LiveState:
         if msg.samples_processed:
             self._advance(int(msg.samples_processed) - 1)
 
+    def _on_phase(self, r) -> None:
+        msg = r.msg
+        first, n = int(msg.first_index), len(msg.codes)
+        self._check_restart(first)
+        s = self._stream
+        runs = s.phase_runs
+        for k, code in enumerate(msg.codes):
+            i = first + k
+            if runs and runs[-1][2] == code and runs[-1][1] == i - 1:
+                runs[-1][1] = i
+            elif runs and i <= runs[-1][1]:  # a relabelled or repeated sample: keep the newest label
+                self._relabel(runs, i, int(code))
+            else:
+                runs.append([i, i, int(code)])
+        keep = max(self.history_s, PHASE_SHARE_S) * self.rate_hz
+        while runs and runs[0][1] < runs[-1][1] - keep:
+            runs.popleft()
+        s.phase_conf = msg.confidences[-1] / 255.0
+        s.phase_frames += 1
+        self._clock(r.frame)
+        self._advance(first + n - 1)
+
+    @staticmethod
+    def _relabel(runs: deque, i: int, code: int) -> None:
+        """Sample i (at or before the newest run's end) gets `code`: cut the runs after it, then append."""
+        while runs and runs[-1][0] >= i:
+            runs.pop()
+        if runs and runs[-1][1] >= i:
+            runs[-1][1] = i - 1
+        if runs and runs[-1][2] == code and runs[-1][1] == i - 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i, code])
+
+    def _on_activity(self, r) -> None:
+        msg = r.msg
+        self._check_restart(int(msg.sample_index))
+        s = self._stream
+        s.activity = msg
+        s.activity_frames += 1
+        self._clock(r.frame)
+        self._advance(int(msg.sample_index))
+
     def _on_log(self, r) -> None:
         level = m.LogLevel(r.msg.level).name if r.msg.level in set(m.LogLevel) else str(r.msg.level)
         self._log.append(f"{level}: {r.msg.text}")
 
     _HANDLERS = {m.Samples: _on_samples, m.HeelStrike: _on_heel_strike, m.Estimate: _on_estimate,
-                 m.Telemetry: _on_telemetry, m.Log: _on_log}
+                 m.Telemetry: _on_telemetry, m.Log: _on_log, m.Phase: _on_phase, m.Activity: _on_activity}
 
     # -- helpers --
     def _set_info(self, info) -> None:
@@ -450,7 +548,7 @@ class LiveState:
             cadence=cadence, stride_time=stride, vo2=vo2, vo2_note=vo2_note,
             heart_rate=None if hr is None else Readout(hr[0], f"device: {ESTIMATOR_NAMES.get(hr[1], hr[1])}", hr[2]),
             extra_lines=tuple(self._extra.values()), telemetry=self._device_telemetry(s), host=host,
-            log=tuple(self._log))
+            log=tuple(self._log), phase=self._phase(s, stream_s), activity=self._activity(s))
 
     def _recent(self, times, stream_s) -> tuple[float, ...]:
         if stream_s is None:
@@ -497,6 +595,37 @@ class LiveState:
             trend_ml_min_per_min=_slope_per_min(s.vo2.get((ml, e), ())),
             trend_ml_kg_min_per_min=_slope_per_min(s.vo2.get((kg, e), ())),
             estimator=ESTIMATOR_NAMES.get(e, str(e))) for e in order), ""
+
+    def _phase(self, s: _Stream, stream_s: float | None) -> PhaseReadout | None:
+        if not s.phase_runs:
+            return None
+        rate = self.rate_hz
+        newest = s.phase_runs[-1][1]
+        end = max(newest + 1, round(stream_s * rate)) if stream_s is not None else newest + 1  # exclusive
+        lo = end - round(PHASE_SHARE_S * rate)
+        counts = [0] * len(PHASE_NAMES)
+        for a, b, code in s.phase_runs:
+            n = min(b + 1, end) - max(a, lo)
+            if n > 0:
+                counts[code] += n
+        total = sum(counts)
+        shares = {name: (c / total if total else 0.0) for name, c in zip(PHASE_NAMES, counts)}
+        span = end - max(lo, 0)
+        h_lo = end - self.history_s * rate
+        runs = tuple((max(a, h_lo) / rate, (b + 1) / rate, PHASE_NAMES[code])
+                     for a, b, code in s.phase_runs if b + 1 > h_lo)
+        return PhaseReadout(current=PHASE_NAMES[s.phase_runs[-1][2]], confidence=s.phase_conf,
+                            stream_s=newest / rate, shares=shares, covered=total / span if span > 0 else 0.0,
+                            share_s=PHASE_SHARE_S, runs=runs, frames=s.phase_frames)
+
+    def _activity(self, s: _Stream) -> ActivityReadout | None:
+        a = s.activity
+        if a is None:
+            return None
+        probs = tuple((ACTIVITY_NAMES[c], p / 255.0) for c, p in zip(a.classes, a.probs))
+        current = ACTIVITY_NAMES[int(a.code)]
+        return ActivityReadout(current=current, probability=dict(probs).get(current, 0.0), probabilities=probs,
+                               stream_s=a.sample_index / self.rate_hz, frames=s.activity_frames)
 
     def _device_telemetry(self, s: _Stream) -> DeviceTelemetry | None:
         t = self._telemetry

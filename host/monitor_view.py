@@ -5,7 +5,8 @@
 
 Heel strikes are drawn on a text time axis: one row per source (N: the network, C: the classical
 gyro detector), `width` columns for the last history_s seconds of stream time, `|` at each tick,
-the newest sample at the right edge.
+the newest sample at the right edge. The gait phase is drawn on the same axis, one letter per
+column (PHASE_LETTERS: H heel strike, T full stance, O heel off, W swing, `.` unlabelled).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from gaitnode.host.live_state import LiveSnapshot
 
 STRIP_WIDTH = 60
 SOURCE_LETTERS = (("nn", "N"), ("classical", "C"))
+PHASE_LETTERS = {"HS": "H", "ST": "T", "HO": "O", "SW": "W"}
+PHASE_STYLES = {"HS": "bold red", "ST": "green", "HO": "yellow", "SW": "cyan"}
 CONNECTION_STYLES = {"connected": "bold green", "connecting": "bold cyan", "reconnecting": "bold yellow",
                      "lost": "bold red"}
 
@@ -39,6 +42,45 @@ def heel_strike_strips(snap: LiveSnapshot, width: int = STRIP_WIDTH) -> list[str
     left = f"-{snap.history_s:g} s"
     rows.append("  " + left + "now".rjust(width - len(left)))
     return rows
+
+
+def phase_strip(snap: LiveSnapshot, width: int = STRIP_WIDTH) -> str:
+    """The gait phase over the heel-strike axis: in each column the letter of the phase labelling
+    most of the column's time, "." where no sample is labelled; "" without PHASE frames."""
+    ph = snap.phase
+    if ph is None:
+        return ""
+    end = snap.stream_s if snap.stream_s is not None else ph.stream_s
+    step = snap.history_s / width
+    start = end - snap.history_s
+    cover = [dict() for _ in range(width)]
+    for a, b, name in ph.runs:
+        c0, c1 = max(0, int((a - start) / step)), min(width - 1, int((b - start) / step - 1e-9))
+        for c in range(c0, c1 + 1):
+            lo, hi = start + c * step, start + (c + 1) * step
+            overlap = min(b, hi) - max(a, lo)
+            if overlap > 0:
+                cover[c][name] = cover[c].get(name, 0.0) + overlap
+    return "".join(PHASE_LETTERS.get(max(c, key=c.get), "?") if c else "." for c in cover)
+
+
+def phase_text(snap: LiveSnapshot) -> str:
+    """Current phase, its confidence and the shares over the last seconds; "" without PHASE frames."""
+    ph = snap.phase
+    if ph is None:
+        return ""
+    shares = " ".join(f"{name} {100 * share:.0f} %" for name, share in ph.shares.items())
+    covered = "" if ph.covered >= 0.995 else f", {100 * ph.covered:.0f} % labelled"
+    return f"{ph.current} ({100 * ph.confidence:.0f} %); last {ph.share_s:g} s: {shares}{covered}"
+
+
+def activity_text(snap: LiveSnapshot) -> str:
+    """Current activity and the model's class probabilities; "" without ACTIVITY frames."""
+    a = snap.activity
+    if a is None:
+        return ""
+    probs = ", ".join(f"{name} {100 * p:.0f} %" for name, p in sorted(a.probabilities, key=lambda x: -x[1]))
+    return f"{a.current} ({100 * a.probability:.0f} %) at {a.stream_s:.1f} s; {probs}"
 
 
 def _num(x: float | None, fmt: str, unit: str = "") -> str:
@@ -103,7 +145,12 @@ def text_line(snap: LiveSnapshot) -> str:
     parts = [f"{conn} {snap.mode} t {t}",
              samples_text(snap),
              f"heel strikes in {snap.history_s:g} s: {hs}",
-             gait_text(snap), f"VO2: {vo2_text(snap)}", *snap.extra_lines, _models_text(snap, "us")]
+             gait_text(snap), f"VO2: {vo2_text(snap)}"]
+    if snap.phase is not None:
+        parts.append(f"phase: {phase_text(snap)}")
+    if snap.activity is not None:
+        parts.append(f"activity: {activity_text(snap)}")
+    parts += [*snap.extra_lines, _models_text(snap, "us")]
     tel = snap.telemetry
     if tel is not None:
         parts.append(f"load {tel.loop_load_pct:.1f} %, dropped {tel.dropped_samples}, ring {tel.ring_high_water}/"
@@ -143,7 +190,16 @@ def render(snap: LiveSnapshot):
     grid.add_row("VO2", vo2_text(snap))
     if snap.heart_rate is not None:
         grid.add_row("heart rate", f"{snap.heart_rate.value:.0f} bpm ({snap.heart_rate.how})")
-    for line in snap.extra_lines:  # gait phase / activity, once the node sends them
+    if snap.phase is not None:
+        strip = Text("P ")
+        for letter in phase_strip(snap):
+            name = next((k for k, v in PHASE_LETTERS.items() if v == letter), None)
+            strip.append(letter, style=PHASE_STYLES.get(name, "dim"))
+        strip.append("\n" + phase_text(snap) + "\nH heel strike, T full stance, O heel off, W swing")
+        grid.add_row("gait phase", strip)
+    if snap.activity is not None:
+        grid.add_row("activity", activity_text(snap))
+    for line in snap.extra_lines:  # message types the protocol may gain
         grid.add_row("", line)
 
     tel = snap.telemetry

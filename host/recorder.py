@@ -20,7 +20,12 @@ What lands in the session:
   `device_hs_nn`, `device_hs_classical` (t = event time, value = confidence), `device_cadence`
   (steps/min), `device_stride_time` (s), `device_hr` (bpm), and VO2 per estimator (a node may run
   several): `device_vo2_<estimator>` (ml/min) and `device_vo2_kg_<estimator>` (ml/kg/min), e.g.
-  `device_vo2_acsm`, `device_vo2_cnn_lstm`.
+  `device_vo2_acsm`, `device_vo2_cnn_lstm`. Gait phase (PHASE frames) per labelled sample:
+  `device_phase` (t = the sample's time, value = index into PHASES: 0 HS, 1 ST, 2 HO, 3 SW) and
+  `device_phase_confidence` (0..1); samples no PHASE frame labelled have no point (see
+  device_phase_per_sample). Activity (ACTIVITY frames) per frame at its window's last sample:
+  `device_activity` (index into ACTIVITIES) and `device_activity_p_<class>` (0..1) for every class
+  the model reports, e.g. `device_activity_p_walking`.
 * meta.extra: the node's INFO, its last TELEMETRY (dropped samples, rx errors), its LOG lines
   (the last LOG_KEEP), and the recorder's own counts (gaps, missing samples).
 """
@@ -59,7 +64,12 @@ DEVICE_SERIES_UNITS = {
     "device_stride_time": "s", "device_hr": "bpm",
     **{f"device_vo2_{e.name.lower()}": "ml/min" for e in m.Estimator if e != m.Estimator.HS_INTERVALS},
     **{f"device_vo2_kg_{e.name.lower()}": "ml/kg/min" for e in m.Estimator if e != m.Estimator.HS_INTERVALS},
+    "device_phase": "index into PHASES (0 HS, 1 ST, 2 HO, 3 SW)", "device_phase_confidence": "probability",
+    "device_activity": "index into ACTIVITIES",
+    **{f"device_activity_p_{c.name.lower()}": "probability" for c in m.ActivityCode},
 }
+PHASE_SERIES, PHASE_CONFIDENCE_SERIES = "device_phase", "device_phase_confidence"
+ACTIVITY_SERIES, ACTIVITY_PROB_PREFIX = "device_activity", "device_activity_p_"
 
 
 def estimate_series_name(kind: int, estimator: int) -> str | None:
@@ -69,6 +79,24 @@ def estimate_series_name(kind: int, estimator: int) -> str | None:
         return base
     est = m.Estimator(estimator).name.lower() if estimator in set(m.Estimator) else str(int(estimator))
     return f"{base}_{est}"
+
+
+def device_phase_per_sample(session) -> np.ndarray:
+    """The recorded device phase as one label per IMU row of `session` (int8, index into PHASES,
+    -1 where no PHASE frame labelled the sample), matched by sample time."""
+    out = np.full(len(session.imu), -1, np.int8)
+    ser = session.series.get(PHASE_SERIES)
+    if ser is None or not len(ser) or not len(session.imu):
+        return out
+    rate = session.meta.rate_hz
+    row = np.rint(np.asarray(session.imu.t_us, np.float64) * rate / 1e6).astype(np.int64)  # sample index
+    idx = np.rint(ser.t_s * rate).astype(np.int64)
+    pos = np.searchsorted(row, idx)
+    ok = (pos < len(row)) & (row[np.minimum(pos, len(row) - 1)] == idx)
+    out[pos[ok]] = ser.value[ok].astype(np.int8)
+    return out
+
+
 PLACEMENT_NAMES = {m.Placement.SHANK: "shank", m.Placement.FOOT: "foot"}
 SIDE_NAMES = {m.Side.LEFT: "left", m.Side.RIGHT: "right"}
 
@@ -108,7 +136,10 @@ class Recorder:
     estimates_ : device estimates per series name (device_cadence, ...).
     telemetry_ : the node's last Telemetry, or None.
     logs_ : the node's LOG lines ("LEVEL text"), the latest LOG_KEEP.
-    out_of_order_ : device events whose time went back (kept out of the file, counted here).
+    phase_samples_ : samples labelled by the node's PHASE frames (device_phase points).
+    activity_frames_ : ACTIVITY frames recorded.
+    out_of_order_ : device events whose time went back (kept out of the file, counted here; a PHASE
+        frame overlapping samples already labelled keeps its new samples and counts once).
     """
 
     def __init__(self, path, info: m.Info, *, subject: Subject | None = None, placement: str | None = None,
@@ -158,6 +189,8 @@ class Recorder:
         self.logs_: deque[str] = deque(maxlen=LOG_KEEP)
         self.out_of_order_ = 0
         self.other_messages_ = 0
+        self.phase_samples_ = 0
+        self.activity_frames_ = 0
 
     # -- the action --------------------------------------------------------------------------
     def feed(self, received) -> None:
@@ -179,6 +212,10 @@ class Recorder:
             if name is not None and self._point(name, msg.sample_index / self.rate_hz, msg.value):
                 self.estimates_[name] = self.estimates_.get(name, 0) + 1
                 self._estimators[name] = m.Estimator(msg.estimator).name.lower()
+        elif isinstance(msg, m.Phase):
+            self._phase(msg)
+        elif isinstance(msg, m.Activity):
+            self._activity(msg)
         elif isinstance(msg, m.Telemetry):
             self.telemetry_ = msg
         elif isinstance(msg, m.Log):
@@ -225,6 +262,7 @@ class Recorder:
         return {"recording": {"samples": self.samples_, "gaps": self.gaps_,
                               "missing_samples": self.missing_samples_, "seconds": self.seconds_,
                               "heel_strikes": dict(self.heel_strikes_), "estimates": dict(self.estimates_),
+                              "phase_samples": self.phase_samples_, "activity_frames": self.activity_frames_,
                               "out_of_order_events": self.out_of_order_}}
 
     @property
@@ -263,6 +301,32 @@ class Recorder:
         self._next_index = first + n
         self.samples_ += n
         self.seconds_ = (self._next_index - self._first_index) / self.rate_hz
+
+    def _phase(self, msg: m.Phase) -> None:
+        idx = int(msg.first_index) + np.arange(len(msg.codes), dtype=np.int64)
+        t = idx / self.rate_hz
+        keep = t > self._last_t.get(PHASE_SERIES, -math.inf)  # one label per sample: the first that came
+        if not keep.all():
+            self.out_of_order_ += 1
+        if not keep.any():
+            return
+        t = t[keep]
+        self._last_t[PHASE_SERIES] = float(t[-1])
+        self._writer.append_series(PHASE_SERIES, Series(t, np.asarray(msg.codes, np.float64)[keep]))
+        self._writer.append_series(PHASE_CONFIDENCE_SERIES,
+                                   Series(t, np.asarray(msg.confidences, np.float64)[keep] / 255.0))
+        self.phase_samples_ += int(keep.sum())
+
+    def _activity(self, msg: m.Activity) -> None:
+        t = msg.sample_index / self.rate_hz
+        if not self._point(ACTIVITY_SERIES, t, int(msg.code)):
+            return
+        for code, prob in zip(msg.classes, msg.probs):
+            name = ACTIVITY_PROB_PREFIX + m.ActivityCode(code).name.lower()
+            if t >= self._last_t.get(name, -math.inf):  # a class listed twice in one frame: the first
+                self._last_t[name] = t
+                self._writer.append_series(name, Series([t], [prob / 255.0]))
+        self.activity_frames_ += 1
 
     def _point(self, name: str, t_s: float, value: float) -> bool:
         """Append one device output to series `name`; False (counted) when its time went back."""

@@ -1,6 +1,6 @@
 """The replay result file: what `gaitnode replay` found, as JSON that `gaitnode report` plots.
 
-    {"format": "gaitnode-replay-result", "version": 2,
+    {"format": "gaitnode-replay-result", "version": 3,
      "session": {"path": "walk.gns", "given": "data/walk.gns", "sha256": "..."},
      "synthetic": true, "complete": true, "note": "",
      "node": {INFO fields; model sha256 as hex}, "speed": 10.0 (null: max speed),
@@ -9,7 +9,13 @@
      "heel_strikes": [{"t_s", "sample_index", "frac", "confidence", "source", "host_latency_ms",
                        "matched_ref_t_s"}],
      "estimates": [{"t_s", "kind", "estimator", "sample_index", "value"}],
-     "telemetry": [{"host_s", TELEMETRY fields}], "nacks": [{"seq", "type", "reason", "detail"}]}
+     "telemetry": [{"host_s", TELEMETRY fields}], "nacks": [{"seq", "type", "reason", "detail"}],
+     "phase_runs": [{"start_s", "end_s", "first_index", "last_index", "phase"}],
+     "activities": [{"t_s", "sample_index", "activity", "probs": {class: p}, "reference"}]}
+
+Version 3 added summary.phase / summary.activity (replay_classes.PhaseScore / ActivityScore, null
+when the node sent no PHASE / ACTIVITY frames), phase_runs and activities; versions 1 and 2 read
+with those empty (an older gaitnode refuses a version 3 file by its version instead of misreading it).
 
 session.path is relative to the result file's folder (absolute when no relative path exists), so
 a result and its session can move together; "given" is the path as typed. Times t_s are on the
@@ -31,8 +37,9 @@ from gaitnode.host.replay_run import DeviceHeelStrike, ReplayOutcome, ReplaySumm
 from gaitnode.protocol import messages as m
 
 FORMAT = "gaitnode-replay-result"
-VERSION = 2
-READABLE_VERSIONS = (1, 2)  # version 1 stored one VO2 score instead of one per estimator
+VERSION = 3
+# version 1 stored one VO2 score instead of one per estimator; version 3 added phase and activity
+READABLE_VERSIONS = (1, 2, 3)
 SUFFIX = ".result.json"
 
 
@@ -44,6 +51,8 @@ class ReplayResultFile:
     session_sha256: hex digest of the session file at replay time. summary: the (last) pass.
     passes: every pass's summary (one entry without --loop). node: INFO as stored (dict).
     heel_strikes: DeviceHeelStrike list. estimates, telemetry, nacks: lists of dicts.
+    phase_runs, activities: the node's gait phase runs and activity windows (lists of dicts, empty
+    when it sent none or the file predates version 3).
     span_s: (first, last) session times of the samples replayed. raw: the whole JSON document.
     """
 
@@ -62,6 +71,8 @@ class ReplayResultFile:
     estimates: list[dict] = field(default_factory=list)
     telemetry: list[dict] = field(default_factory=list)
     nacks: list[dict] = field(default_factory=list)
+    phase_runs: list[dict] = field(default_factory=list)
+    activities: list[dict] = field(default_factory=list)
     raw: dict = field(default_factory=dict)
 
 
@@ -129,6 +140,8 @@ def result_document(outcome: ReplayOutcome, path, *, passes: list[ReplaySummary]
         "estimates": _plain(list(outcome.estimates)),
         "telemetry": telemetry,
         "nacks": [_plain(dataclasses.asdict(n)) for n in res.nacks],
+        "phase_runs": _plain(list(outcome.phase_runs)),
+        "activities": _plain(list(outcome.activities)),
     }
 
 
@@ -204,7 +217,8 @@ def read_result(path) -> ReplayResultFile:
             complete=bool(doc.get("complete", True)), note=str(doc.get("note", "")), node=dict(doc["node"]),
             speed=doc.get("speed"), span_s=(float(span[0]), float(span[1])) if span else None,
             summary=summary, passes=passes, heel_strikes=events, estimates=list(doc.get("estimates", [])),
-            telemetry=list(doc.get("telemetry", [])), nacks=list(doc.get("nacks", [])), raw=doc)
+            telemetry=list(doc.get("telemetry", [])), nacks=list(doc.get("nacks", [])),
+            phase_runs=list(doc.get("phase_runs") or []), activities=list(doc.get("activities") or []), raw=doc)
     except (KeyError, TypeError, ValueError, IndexError) as e:
         raise GaitnodeError(f"{path}: damaged replay result ({type(e).__name__}: {e})") from None
 

@@ -7,7 +7,9 @@
 `SessionReplay` sends the session's IMU as raw counts at the node's ranges (the node does all the
 detecting; nothing here stands in for firmware logic), then scores the node's HEEL_STRIKE events per
 source against the reference heel strikes with `gaitnode.metrics.events.match_events`, and its VO2
-estimates (when it sends any) against the session's VO2 series.
+estimates (when it sends any) against the session's VO2 series, and its PHASE and ACTIVITY frames
+(when it runs those models) against the session's per-sample phase and activity labels
+(host/replay_classes.py).
 
 Time base: the node's replay clock is the sample index, so a device event at sample position
 p = sample_index + frac lies at the session time of that position, interpolated between the
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gaitnode.errors import GaitnodeError
+from gaitnode.host.replay_classes import PHASE_NAMES, ActivityScore, PhaseScore, score_activity, score_phase
 from gaitnode.protocol import messages as m
 
 if TYPE_CHECKING:
@@ -96,7 +99,8 @@ class ReplaySummary:
     device->host frames that failed to decode. rejected_frames: host->device frames the node could
     not decode; resyncs: go-back-N rewinds. dropped_samples / telemetry: from the node's last
     TELEMETRY (None when none arrived). complete: False for a replay that stopped early (Ctrl-C) or
-    failed (node reset); `note` then says why and how far it got.
+    failed (node reset); `note` then says why and how far it got. phase, activity: the node's PHASE /
+    ACTIVITY frames scored (PhaseScore, ActivityScore), None when it sent none.
     """
 
     session: str
@@ -117,6 +121,8 @@ class ReplaySummary:
     samples_total: int = 0
     complete: bool = True
     note: str = ""
+    phase: PhaseScore | None = None
+    activity: ActivityScore | None = None
 
     def _data(self) -> str:
         return "synthetic data" if self.synthetic else "recorded data"
@@ -157,6 +163,9 @@ class ReplaySummary:
             mape = "n/a" if v.mape_pct is None else f"{v.mape_pct:.1f} %"
             out.append(f"VO2 ({v.estimator} vs {v.reference}): {v.n} estimates, MAE {v.mae_ml_min:.0f} ml/min, "
                        f"MAPE {mape} [{self._data()}]")
+        for score in (self.phase, self.activity):
+            if score is not None:
+                out.append(score.line(self._data()))
         dropped = "no telemetry arrived" if self.dropped_samples is None else str(self.dropped_samples)
         out.append(f"link: {self.lost_frames} lost frames (sequence gaps), {self.bad_frames} bad frames, "
                    f"{self.rejected_frames} frames rejected by the node, {self.resyncs} resends; "
@@ -168,6 +177,9 @@ class ReplaySummary:
         f1 = ", ".join(f"{d.source} F1 {d.f1:.3f}" if d.f1 is not None else f"{d.source} {d.n_found} found"
                        for d in self.detectors.values())
         state = "" if self.complete else f" (incomplete: {self.note})"
+        for label, score in (("phase", self.phase), ("activity", self.activity)):
+            if score is not None and score.accuracy is not None:
+                f1 += f", {label} accuracy {score.accuracy:.3f}"
         return (f"{f1}; {self.lost_frames} lost frames; {self.duration_s:.1f} s in {_secs(self.wall_s)} s "
                 f"[{self._data()}]{state}")
 
@@ -182,6 +194,8 @@ class ReplaySummary:
         if "estimator" in vo2:  # version 1 files stored a single score
             vo2 = {vo2["estimator"]: vo2}
         d["vo2"] = {k: Vo2Score(**v) for k, v in vo2.items()}
+        d["phase"] = PhaseScore(**d["phase"]) if d.get("phase") else None  # absent before version 3
+        d["activity"] = ActivityScore(**d["activity"]) if d.get("activity") else None
         return cls(**d)
 
 
@@ -209,6 +223,9 @@ class ReplayOutcome:
 
     session_path: the session file (None when the session came from memory). span_s: the session
     times (s, the session's clock) of the first and the last sample sent.
+    phase_runs: the node's gait phase as runs {"start_s", "end_s", "first_index", "last_index",
+    "phase"} (session clock; end_s = the last sample's time + one sample period); activities: one row
+    per ACTIVITY frame {"t_s", "sample_index", "activity", "probs", "reference"} (replay_classes).
     """
 
     summary: ReplaySummary
@@ -218,6 +235,8 @@ class ReplayOutcome:
     estimates: list[dict] = field(default_factory=list)
     session_path: Path | None = None
     span_s: tuple[float, float] | None = None
+    phase_runs: list[dict] = field(default_factory=list)
+    activities: list[dict] = field(default_factory=list)
 
 
 class _SendCounter:
@@ -491,6 +510,8 @@ def build_outcome(session, result, info: m.Info, *, n_sent: int, session_path=No
     tele = result.of_type(m.Telemetry)
     last = tele[-1].msg if tele else None
     n = len(session.imu)
+    phase, runs = score_phase(session, result, n_sent=n_sent)
+    activity, activities = score_activity(session, result, n_sent=n_sent)
     summary = ReplaySummary(
         session=session_name(session, session_path), synthetic=bool(session.meta.synthetic), samples=n_sent,
         duration_s=n_sent / rate, wall_s=float(result.wall_s), speed_x=float(speed or 0.0),
@@ -498,12 +519,23 @@ def build_outcome(session, result, info: m.Info, *, n_sent: int, session_path=No
         bad_frames=int(result.bad_frames), rejected_frames=int(result.rejected_frames),
         resyncs=int(result.resyncs), dropped_samples=None if last is None else int(last.dropped_samples),
         telemetry=None if last is None else _plain(dataclasses.asdict(last)), tolerance_s=tolerance_s,
-        samples_total=n, complete=not (result.stopped_early or note), note=note)
+        samples_total=n, complete=not (result.stopped_early or note), note=note, phase=phase, activity=activity)
     t = session.imu.t_s
     span = (float(t[0]), float(t[min(n_sent, n) - 1])) if n_sent else (float(t[0]), float(t[0]))
+    dt = 1.0 / rate
+    run_rows = []
+    if runs:
+        starts = positions_to_times(session, [a for a, _, _ in runs])
+        ends = positions_to_times(session, [b for _, b, _ in runs]) + dt
+        run_rows = [{"start_s": float(t0), "end_s": float(t1), "first_index": a, "last_index": b,
+                     "phase": PHASE_NAMES[c]} for (a, b, c), t0, t1 in zip(runs, starts, ends)]
+    if activities:
+        times = positions_to_times(session, [row["sample_index"] for row in activities])
+        activities = [{"t_s": float(tt), **row} for tt, row in zip(times, activities)]
     return ReplayOutcome(summary=summary, result=result, info=info, heel_strikes=events,
                          estimates=_estimate_rows(session, result),
-                         session_path=Path(session_path) if session_path is not None else None, span_s=span)
+                         session_path=Path(session_path) if session_path is not None else None, span_s=span,
+                         phase_runs=run_rows, activities=activities)
 
 
 def _secs(x: float) -> str:

@@ -9,6 +9,11 @@ Panels, top to bottom:
   timeline  the whole replayed span: signed timing error of every matched event per source, false
             positives and misses as markers; beside it (errors) a histogram of the signed errors;
   vo2       the session's VO2 reference vs the node's VO2 estimates, or a note that the node sent none;
+  phase     (when the node sent PHASE frames) the zoom window as two colour bands, one colour per gait
+            phase: the session's reference labels, then the node's;
+  activity  (when the node sent ACTIVITY frames) the whole replayed span as two colour bands: the
+            session's reference activity, then the node's (each window's class from its last sample
+            to the next window's);
   summary   the printed summary as a text box.
 Times are seconds since the session start (its first IMU sample), as in `gaitnode report SESSION`.
 """
@@ -36,6 +41,10 @@ _TITLE_IN = 0.8
 MATCHED, FALSE_POSITIVE, MISSED, REFERENCE = "#2ca02c", "#d62728", "#ff7f0e", "k"
 SOURCE_COLORS = {"nn": "#1f77b4", "classical": "#9467bd"}
 _XLABEL = "time since session start (s)"
+CLASS_PANEL_HEIGHT_IN = {"phase": 1.2, "activity": 1.2}  # drawn only for results that have them
+PHASE_COLORS = {"HS": "#d62728", "ST": "#2ca02c", "HO": "#ff7f0e", "SW": "#1f77b4"}
+ACTIVITY_COLORS = {"walking": "#1f77b4", "upstairs": "#ff7f0e", "downstairs": "#2ca02c", "sitting": "#9467bd",
+                   "standing": "#8c564b", "laying": "#e377c2", "running": "#17becf"}
 
 
 @dataclass
@@ -43,7 +52,8 @@ class ReplayPlot:
     """What `plot_replay` drew.
 
     figure: the matplotlib Figure (Agg). axes: panel name -> Axes ("imu", "events", "timeline",
-    "errors", "vo2", "summary"). detail_s: (start, end) of the zoom window, s since the session
+    "errors", "vo2", then "phase" and "activity" when the result has them, "summary").
+    detail_s: (start, end) of the zoom window, s since the session
     start. span_s: the replayed span, s since the session start. path: the PNG; size_px: its size.
     """
 
@@ -197,6 +207,73 @@ def _draw_vo2(ax: Axes, result: ReplayResultFile, session, t0: float, span) -> N
         ax.legend(loc="upper left", fontsize=7)
 
 
+def _label_runs(t: np.ndarray, labels: np.ndarray, names, dt: float) -> list[tuple[float, float, str]]:
+    """(start, end, name) runs of equal labels at times t (-1 left out); end = last time + dt."""
+    if len(labels) == 0:
+        return []
+    edges = np.flatnonzero(np.diff(labels)) + 1
+    starts, ends = np.r_[0, edges], np.r_[edges, len(labels)] - 1
+    return [(float(t[a]), float(t[b]) + dt, names[labels[a]]) for a, b in zip(starts, ends) if labels[a] >= 0]
+
+
+def _bands(ax: Axes, rows: dict[str, list[tuple[float, float, str]]], colors: dict[str, str]) -> None:
+    """One horizontal colour band per row (top to bottom in dict order), a legend of the classes seen."""
+    seen = {}
+    for k, (row, runs) in enumerate(rows.items()):
+        y = len(rows) - 1 - k
+        by_name: dict[str, list] = {}
+        for a, b, name in runs:
+            by_name.setdefault(name, []).append((a, b - a))
+        for name, spans in by_name.items():
+            ax.broken_barh(spans, (y - 0.35, 0.7), facecolors=colors.get(name, "0.5"), lw=0)
+            seen[name] = colors.get(name, "0.5")
+    ax.set_yticks(range(len(rows)), list(rows)[::-1], fontsize=8)
+    ax.set_ylim(-0.6, len(rows) - 0.4)
+    order = [n for n in colors if n in seen] + [n for n in seen if n not in colors]
+    for name in order:
+        ax.plot([], [], color=seen[name], lw=6, label=name)
+    if order:
+        ax.legend(loc="center left", bbox_to_anchor=(1.002, 0.5), fontsize=7, frameon=False)
+
+
+def _draw_phase(ax: Axes, result: ReplayResultFile, session, t0: float) -> None:
+    from gaitnode.sessions.model import PHASES
+
+    dt = 1.0 / session.meta.rate_hz
+    rows = {}
+    if session.phase is not None:
+        rows["reference"] = [(a - t0, b - t0, n) for a, b, n in
+                             _label_runs(session.imu.t_s, np.asarray(session.phase), PHASES, dt)]
+    rows["node"] = [(r["start_s"] - t0, r["end_s"] - t0, r["phase"]) for r in result.phase_runs]
+    _bands(ax, rows, PHASE_COLORS)
+    ph = result.summary.phase
+    score = "" if ph is None or ph.accuracy is None else (
+        f": accuracy {ph.accuracy:.3f}, macro-F1 {ph.macro_f1:.3f} over the whole replay, "
+        f"{ph.n_missing} labelled samples not covered")
+    ax.set_title(f"gait phase, detail window (reference vs node){score}", loc="left", fontsize=9)
+    ax.set_xlabel(_XLABEL, fontsize=9)
+
+
+def _draw_activity(ax: Axes, result: ReplayResultFile, session, t0: float, span) -> None:
+    from gaitnode.sessions.model import ACTIVITIES
+
+    dt = 1.0 / session.meta.rate_hz
+    rows = {}
+    if session.activity is not None:
+        rows["reference"] = [(a - t0, b - t0, n) for a, b, n in
+                             _label_runs(session.imu.t_s, np.asarray(session.activity), ACTIVITIES, dt)]
+    acts = sorted(result.activities, key=lambda a: a["t_s"])
+    ends = [a["t_s"] for a in acts[1:]] + [span[1] + t0]
+    rows["node"] = [(a["t_s"] - t0, max(e, a["t_s"] + dt) - t0, a["activity"]) for a, e in zip(acts, ends)]
+    _bands(ax, rows, ACTIVITY_COLORS)
+    ax.set_xlim(*span)
+    act = result.summary.activity
+    score = "" if act is None or act.accuracy is None else (
+        f": accuracy {act.accuracy:.3f} over {act.n_scored} windows ({act.n_ignored} ignored)")
+    ax.set_title(f"activity, whole replayed span (reference vs node){score}", loc="left", fontsize=9)
+    ax.set_xlabel(_XLABEL, fontsize=9)
+
+
 def _title(result: ReplayResultFile) -> str:
     s, node = result.summary, result.node
     models = ", ".join(mo["name"] for mo in node.get("models", [])) or "no model (classical detector only)"
@@ -231,8 +308,9 @@ def plot_replay(result: ReplayResultFile, session, out_png, *, zoom_s: float = Z
     ref_abs = ref_abs[(ref_abs >= span_abs[0] - dt) & (ref_abs <= span_abs[1])]
     detail = resolve_range(t_range, span, "the replayed part, which spans") or _detail_window(span, ref_abs - t0, zoom_s)
 
-    names = ["imu", "events", "timeline", "vo2", "summary"]
-    heights = [PANEL_HEIGHT_IN[n] for n in names]
+    classes = [n for n, rows in (("phase", result.phase_runs), ("activity", result.activities)) if rows]
+    names = ["imu", "events", "timeline", "vo2", *classes, "summary"]
+    heights = [{**PANEL_HEIGHT_IN, **CLASS_PANEL_HEIGHT_IN}[n] for n in names]
     fig = Figure(figsize=(WIDTH_IN, sum(heights) + _TITLE_IN), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     grid = fig.add_gridspec(len(names), 2, height_ratios=heights, width_ratios=[4, 1])
@@ -242,7 +320,9 @@ def plot_replay(result: ReplayResultFile, session, out_png, *, zoom_s: float = Z
     axes["timeline"] = fig.add_subplot(grid[2, 0])
     axes["errors"] = fig.add_subplot(grid[2, 1])
     axes["vo2"] = fig.add_subplot(grid[3, :])
-    axes["summary"] = fig.add_subplot(grid[4, :])
+    for k, name in enumerate(classes):
+        axes[name] = fig.add_subplot(grid[4 + k, :])
+    axes["summary"] = fig.add_subplot(grid[len(names) - 1, :])
     for ax in axes.values():
         ax.tick_params(labelsize=8)
 
@@ -253,6 +333,11 @@ def plot_replay(result: ReplayResultFile, session, out_png, *, zoom_s: float = Z
     axes["events"].set_xlabel(_XLABEL, fontsize=9)
     _draw_timeline(axes["timeline"], axes["errors"], result, ref_abs, t0, span)
     _draw_vo2(axes["vo2"], result, session, t0, span)
+    if "phase" in axes:
+        _draw_phase(axes["phase"], result, session, t0)
+        axes["phase"].set_xlim(*detail)
+    if "activity" in axes:
+        _draw_activity(axes["activity"], result, session, t0, span)
     box = axes["summary"]
     box.axis("off")
     box.text(0.0, 1.0, "\n".join(result.summary.lines()), transform=box.transAxes, ha="left", va="top",

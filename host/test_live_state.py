@@ -326,3 +326,73 @@ def test_a_twin_replay_fed_through_on_output(twin_model_dir, walk):
     assert snap.streams == 1 and snap.samples_total == 0  # replay: the node does not echo samples
     assert snap.cadence.how == "device: heel-strike intervals" and 80 < snap.cadence.value < 140
     assert snap.vo2 == () and snap.vo2_note == "no VO2 estimator on this node"
+
+
+def phase(first: int, codes, conf: int = 230) -> m.Phase:
+    return m.Phase(first, tuple(codes), (conf,) * len(codes))
+
+
+def gait_codes(n_strides: int, first: int = 0):
+    """A stride of 100 samples: 10 HS, 50 ST, 10 HO, 30 SW."""
+    one = [0] * 10 + [1] * 50 + [2] * 10 + [3] * 30
+    return one * n_strides
+
+
+def test_phase_current_and_shares_over_the_last_seconds():
+    st = LiveState(100, history_s=10.0)
+    assert st.snapshot().phase is None
+    codes = gait_codes(12)
+    for k in range(0, len(codes), 10):  # one frame per hop of 10 samples, like the node
+        st.update(rx(phase(k, codes[k:k + 10], conf=200)))
+    snap = st.snapshot()
+    ph = snap.phase
+    assert (ph.current, ph.frames) == ("SW", 120) and ph.confidence == pytest.approx(200 / 255)
+    assert ph.stream_s == pytest.approx(11.99) and snap.stream_s == pytest.approx(12.0)
+    assert ph.shares == pytest.approx({"HS": 0.10, "ST": 0.50, "HO": 0.10, "SW": 0.30})
+    assert ph.covered == pytest.approx(1.0) and ph.share_s == 5.0
+    assert ph.runs[-1] == pytest.approx((11.7, 12.0, "SW")[:2]) or ph.runs[-1][:2] == pytest.approx((11.7, 12.0))
+    assert ph.runs[0][0] == pytest.approx(2.0) and ph.runs[-1][2] == "SW"
+    assert sum(b - a for a, b, _ in ph.runs) == pytest.approx(10.0)
+    # the stored runs stay bounded on a long stream
+    assert len(st._stream.phase_runs) <= 4 * 11 + 4
+
+
+def test_phase_shares_count_only_labelled_samples_and_say_how_many_are():
+    st = LiveState(100)
+    st.update(rx(phase(0, [1] * 10)))
+    st.update(rx(phase(250, [3] * 10)))  # frames lost in between
+    st.update(rx(est(m.EstimateKind.CADENCE, 499, 100.0)))  # the stream reached 5 s
+    ph = st.snapshot().phase
+    assert ph.shares == pytest.approx({"HS": 0.0, "ST": 0.5, "HO": 0.0, "SW": 0.5})
+    assert ph.covered == pytest.approx(20 / 500) and ph.current == "SW"
+
+
+def test_phase_relabelled_samples_keep_the_newest_label():
+    st = LiveState(100)
+    st.update(rx(phase(0, [1] * 10)))
+    st.update(rx(phase(5, [2] * 10)))  # overlaps 5..9
+    assert [tuple(r) for r in st._stream.phase_runs] == [(0, 4, 1), (5, 14, 2)]
+    assert st.snapshot().phase.shares["HO"] == pytest.approx(10 / 15)
+
+
+def test_activity_current_and_probabilities():
+    st = LiveState(100)
+    assert st.snapshot().activity is None
+    st.update(rx(m.Activity(499, m.ActivityCode.STANDING, range(6), (5, 0, 0, 10, 230, 10))))
+    st.update(rx(m.Activity(599, m.ActivityCode.WALKING, range(6), (240, 5, 5, 0, 5, 0))))
+    a = st.snapshot().activity
+    assert (a.current, a.frames) == ("walking", 2) and a.probability == pytest.approx(240 / 255)
+    assert a.stream_s == pytest.approx(5.99)
+    assert [n for n, _ in a.probabilities] == ["walking", "upstairs", "downstairs", "sitting", "standing", "laying"]
+    assert st.snapshot().stream_s == pytest.approx(6.0)
+
+
+def test_phase_and_activity_are_cleared_by_a_new_stream():
+    st = LiveState(100)
+    st.update(rx(phase(5000, [0] * 10)))
+    st.update(rx(m.Activity(5000, 0, (0,), (255,))))
+    st.update(rx(phase(0, [3] * 10)))  # indices restart: the node began a new stream
+    snap = st.snapshot()
+    assert snap.phase.current == "SW" and snap.phase.frames == 1 and snap.activity is None
+    st.new_stream(mode=m.Mode.REPLAY)
+    assert st.snapshot().phase is None

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from gaitnode.host.live_state import (DeviceTelemetry, HostCounters, LiveState, ModelTelemetry, Readout,
                                       Vo2Readout)
-from gaitnode.host.monitor_view import heel_strike_strips, render, text_line, tick_strip
+from gaitnode.host.monitor_view import heel_strike_strips, phase_strip, render, text_line, tick_strip
 
 
 def snapshot(**changes):
@@ -113,3 +113,52 @@ def test_render_without_telemetry_or_model():
     assert "no telemetry yet" in text and "CONNECTING" in text
     text = as_text(render(snapshot(telemetry=telemetry())))
     assert "no model (classical detector only)" in text
+
+
+def phase_and_activity_state() -> LiveState:
+    from gaitnode.protocol import messages as m
+    from gaitnode.protocol.framing import Frame
+    from gaitnode.protocol.link import Received
+
+    st = LiveState(100, history_s=10.0)
+    one = [0] * 10 + [1] * 50 + [2] * 10 + [3] * 30
+    codes = one * 12
+    for k in range(0, len(codes), 10):
+        st.update(Received(Frame(0, 1, 0, b""), m.Phase(k, tuple(codes[k:k + 10]), (204,) * 10), 0.0))
+    st.update(Received(Frame(0, 1, 0, b""), m.Activity(1199, m.ActivityCode.WALKING, range(6),
+                                                       (230, 12, 8, 0, 5, 0)), 0.0))
+    return st
+
+
+def test_phase_strip_letters_follow_the_phases():
+    snap = phase_and_activity_state().snapshot()
+    strip = phase_strip(snap, width=100)  # 0.1 s per column over the last 10 s
+    assert len(strip) == 100 and set(strip) == {"H", "T", "O", "W"}
+    assert strip[:10] == "HTTTTTOWWW"  # one stride
+    assert phase_strip(snapshot()) == ""
+
+
+def test_phase_and_activity_in_the_line_and_the_panel():
+    snap = phase_and_activity_state().snapshot()
+    line = text_line(snap)
+    assert "phase: SW (80 %); last 5 s: HS 10 % ST 50 % HO 10 % SW 30 %" in line
+    assert "activity: walking (90 %) at 12.0 s; walking 90 %, upstairs 5 %, downstairs 3 %" in line
+    text = as_text(render(snap))
+    for part in ("gait phase", "P HTTTWW", "SW (80 %)", "H heel strike, T full stance", "activity",
+                 "walking (90 %)"):
+        assert part in text, part
+    assert "phase:" not in text_line(snapshot()) and "activity:" not in text_line(snapshot())
+    assert "gait phase" not in as_text(render(snapshot()))
+
+
+def test_every_model_of_a_four_model_node_has_its_telemetry():
+    models = tuple(ModelTelemetry(name, 100 * i + 1, 100 * i + 2, 100 * i + 3, i, 1000 * i, 2000 * i)
+                   for i, name in enumerate(("heel_strike", "vo2", "phase", "activity"), 1))
+    snap = snapshot(telemetry=telemetry(models))
+    line = text_line(snap)
+    for name, i in (("heel_strike", 1), ("vo2", 2), ("phase", 3), ("activity", 4)):
+        assert f"{name} infer {100 * i + 1}/{100 * i + 2}/{100 * i + 3} us" in line
+    text = as_text(render(snap))
+    for name in ("heel_strike", "vo2", "phase", "activity"):
+        row = next(r for r in text.splitlines() if f" {name} " in r)
+        assert "/" in row

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from gaitnode.errors import GaitnodeError
-from gaitnode.host.recorder import Recorder
+from gaitnode.host.recorder import Recorder, device_phase_per_sample
 from gaitnode.protocol import messages as m
 from gaitnode.protocol.framing import Frame
 from gaitnode.protocol.link import Link, Received
@@ -135,6 +135,52 @@ def test_a_device_event_going_back_in_time_is_counted_not_written(tmp_path):
         rec.feed(rx(m.HeelStrike(0, 200, 0.0, 1.0, m.Source.CLASSICAL, 0)))
         assert rec.out_of_order_ == 1
     assert read_session(tmp_path / "r.gns").meta.extra["recording"]["out_of_order_events"] == 1
+
+
+def test_phase_frames_become_one_point_per_labelled_sample(tmp_path):
+    with Recorder(tmp_path / "r.gns", INFO) as rec:
+        rec.feed(rx(m.Samples(0, counts(20))))
+        rec.feed(rx(m.Samples(20, counts(20, seed=1))))
+        rec.feed(rx(m.Phase(10, (0, 0, 1, 1, 1), (255, 204, 102, 51, 0))))
+        rec.feed(rx(m.Phase(20, (3, 3), (255, 255))))  # samples 15..19: no frame (lost)
+        assert rec.phase_samples_ == 7
+    s = read_session(tmp_path / "r.gns")
+    ph, conf = s.series["device_phase"], s.series["device_phase_confidence"]
+    np.testing.assert_allclose(ph.t_s, np.array([10, 11, 12, 13, 14, 20, 21]) / 200)
+    np.testing.assert_array_equal(ph.value, [0, 0, 1, 1, 1, 3, 3])
+    np.testing.assert_allclose(conf.value, [1.0, 0.8, 0.4, 0.2, 0.0, 1.0, 1.0])
+    labels = device_phase_per_sample(s)
+    assert labels.dtype == np.int8 and len(labels) == 40
+    np.testing.assert_array_equal(labels[8:23], [-1, -1, 0, 0, 1, 1, 1, -1, -1, -1, -1, -1, 3, 3, -1])
+    assert s.meta.extra["recording"]["phase_samples"] == 7
+    assert s.meta.extra["device_series_units"]["device_phase"].startswith("index into PHASES")
+    assert s.phase is None  # the device's labels are not the session's reference labels
+
+
+def test_an_overlapping_phase_frame_keeps_its_new_samples(tmp_path):
+    with Recorder(tmp_path / "r.gns", INFO) as rec:
+        rec.feed(rx(m.Phase(10, (1,) * 10, (200,) * 10)))
+        rec.feed(rx(m.Phase(15, (2,) * 10, (200,) * 10)))  # 15..19 again, 20..24 new
+        rec.feed(rx(m.Phase(12, (3,) * 3, (200,) * 3)))   # nothing new
+        assert rec.phase_samples_ == 15 and rec.out_of_order_ == 2
+    ph = read_session(tmp_path / "r.gns").series["device_phase"]
+    np.testing.assert_array_equal(ph.value, [1] * 10 + [2] * 5)
+    assert np.all(np.diff(ph.t_s) > 0)
+
+
+def test_activity_frames_become_a_code_series_and_one_series_per_class(tmp_path):
+    with Recorder(tmp_path / "r.gns", INFO) as rec:
+        rec.feed(rx(m.Activity(255, m.ActivityCode.STANDING, range(6), (0, 0, 0, 51, 204, 0))))
+        rec.feed(rx(m.Activity(355, m.ActivityCode.WALKING, range(6), (255, 0, 0, 0, 0, 0))))
+        rec.feed(rx(m.Activity(300, m.ActivityCode.WALKING, range(6), (255, 0, 0, 0, 0, 0))))  # went back
+        assert rec.activity_frames_ == 2 and rec.out_of_order_ == 1
+    s = read_session(tmp_path / "r.gns")
+    np.testing.assert_allclose(s.series["device_activity"].t_s, [255 / 200, 355 / 200])
+    np.testing.assert_array_equal(s.series["device_activity"].value, [4, 0])
+    np.testing.assert_allclose(s.series["device_activity_p_standing"].value, [0.8, 0.0])
+    np.testing.assert_allclose(s.series["device_activity_p_walking"].value, [0.0, 1.0])
+    assert "device_activity_p_running" not in s.series  # the model has no running class
+    assert s.meta.extra["recording"]["activity_frames"] == 2
 
 
 def test_telemetry_and_logs_are_kept_in_the_metadata(tmp_path):

@@ -35,11 +35,12 @@ def _hs(t_s: float, source: m.Source, host_s: float) -> Received:
     return _rx(m.HeelStrike(int(p * 1e4), int(np.floor(p)), float(p - np.floor(p)), 0.9, source, m.Side.LEFT), host_s)
 
 
-def make_outcome(session, session_path, *, vo2: bool = False, note: str = ""):
+def make_outcome(session, session_path, *, vo2: bool = False, note: str = "", classes: bool = False):
     """A scored outcome of node outputs made up around the session's reference heel strikes:
     nn misses the first one, finds the others 10 ms late and adds one false positive between the
     first two; classical finds all of them 15 ms early. Host send times: 1 ms per sample; every
-    event arrives 30 ms after its contact's sample was sent."""
+    event arrives 30 ms after its contact's sample was sent. classes: PHASE frames copying the
+    reference from sample 300 and two ACTIVITY frames (one right, one wrong)."""
     ref = session.heel_strikes()
     n = len(session.imu)
     send = np.arange(n) * 1e-3
@@ -54,6 +55,13 @@ def make_outcome(session, session_path, *, vo2: bool = False, note: str = ""):
     if vo2:
         out += [_rx(m.Estimate(m.EstimateKind.VO2_ML_MIN, m.Estimator.CNN_LSTM, i, 900.0), 2.0)
                 for i in (1000, 2000)]
+    if classes:
+        codes = np.where(session.phase < 0, 1, session.phase)
+        out += [_rx(m.Phase(i, tuple(int(c) for c in codes[i:i + 10]), (230,) * 10), 2.0)
+                for i in range(300, n - 9, 10)]
+        six = tuple(range(6))
+        out += [_rx(m.Activity(150, m.ActivityCode.STANDING, six, (0, 0, 0, 5, 250, 0)), 2.0),
+                _rx(m.Activity(1000, m.ActivityCode.SITTING, six, (20, 0, 0, 235, 0, 0)), 2.0)]
     out.append(_rx(m.Telemetry(loop_load_permille=40, ring_capacity=256, mode=2, samples_processed=n,
                                models=(m.TelemetryModel(1000, 2000, 1500, 90, 14160),)), 3.0))
     res = ReplayResult(n_samples=n, outputs=sorted(out, key=lambda r: r.host_s), send_host_s=send,
@@ -99,7 +107,7 @@ def test_write_then_read_gives_everything_back(session_file, tmp_path):
                         "detail": 4}]
     assert r.span_s == pytest.approx((0.0, s.imu.t_s[-1]))
     doc = json.loads(path.read_text())
-    assert doc["format"] == FORMAT and doc["version"] == 2
+    assert doc["format"] == FORMAT and doc["version"] == 3
     assert doc["session"] == {"path": "walk.gns", "given": str(session_file), "sha256": file_sha256(session_file)}
     assert r.summary.vo2["cnn_lstm"].n == 2
 
@@ -141,7 +149,7 @@ def test_a_result_needs_its_session_file(session_file, tmp_path):
     ("", "invalid JSON at line 1"),
     ("{\"format\": \"something else\"}", "not a replay result \\(no \"format\""),
     ("[1, 2]", "not a replay result"),
-    (json.dumps({"format": FORMAT, "version": 3}), "replay result version 3; this gaitnode reads versions 1, 2"),
+    (json.dumps({"format": FORMAT, "version": 9}), "replay result version 9; this gaitnode reads versions 1, 2, 3"),
     (json.dumps({"format": FORMAT, "version": 1}), "names no session file"),
     (json.dumps({"format": FORMAT, "version": 1, "session": {"path": "a.gns"}, "synthetic": True}),
      "damaged replay result \\(KeyError"),
@@ -182,3 +190,45 @@ def test_a_version_1_result_with_one_vo2_score_reads_as_one_estimator(session_fi
     path.write_text(json.dumps(doc))
     r = read_result(path)
     assert list(r.summary.vo2) == ["cnn_lstm"] and r.summary.vo2["cnn_lstm"].n == 2 and r.passes[0].vo2 == {}
+
+
+def test_phase_and_activity_are_written_and_read_back(session_file, tmp_path):
+    session = make_session(30.0)
+    o = make_outcome(session, session_file, classes=True)
+    assert o.summary.phase.accuracy == pytest.approx(1.0) and o.summary.phase.n_missing == 100
+    assert o.summary.activity.accuracy == pytest.approx(0.5)
+    r = read_result(write_result(o, tmp_path / "walk.result.json"))
+    assert r.raw["version"] == 3
+    assert r.summary.phase == o.summary.phase and r.summary.activity == o.summary.activity
+    assert r.passes[0].phase == o.summary.phase
+    assert r.phase_runs[0] == {"start_s": pytest.approx(3.0), "end_s": r.phase_runs[0]["end_s"], "first_index": 300,
+                               "last_index": r.phase_runs[0]["last_index"], "phase": r.phase_runs[0]["phase"]}
+    assert sum(x["last_index"] - x["first_index"] + 1 for x in r.phase_runs) == len(session.imu) - 300
+    assert [(a["t_s"], a["activity"], a["reference"]) for a in r.activities] == [
+        (pytest.approx(1.5), "standing", "standing"), (pytest.approx(10.0), "sitting", "walking")]
+    lines = "\n".join(r.summary.lines())
+    assert "gait phase:" in lines and "accuracy 1.000" in lines and "activity: 2 ACTIVITY frames" in lines
+    assert "phase accuracy 1.000, activity accuracy 0.500" in r.summary.short_line()
+
+
+def test_a_version_2_result_reads_without_phase_or_activity(session_file, tmp_path):
+    path = write_result(make_outcome(make_session(30.0), session_file), tmp_path / "walk.result.json")
+    doc = json.loads(path.read_text())
+    doc["version"] = 2
+    for key in ("phase_runs", "activities"):
+        del doc[key]
+    for summ in (doc["summary"], *doc["passes"]):
+        del summ["phase"], summ["activity"]
+    path.write_text(json.dumps(doc))
+    r = read_result(path)
+    assert r.summary.phase is None and r.summary.activity is None and r.phase_runs == [] and r.activities == []
+    assert "gait phase" not in "\n".join(r.summary.lines())
+
+
+def test_a_result_of_a_newer_version_is_refused_by_its_version(session_file, tmp_path):
+    path = write_result(make_outcome(make_session(30.0), session_file), tmp_path / "walk.result.json")
+    doc = json.loads(path.read_text())
+    doc["version"] = 4
+    path.write_text(json.dumps(doc))
+    with pytest.raises(GaitnodeError, match="version 4; this gaitnode reads versions 1, 2, 3"):
+        read_result(path)

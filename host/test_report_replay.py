@@ -117,3 +117,34 @@ def test_sagittal_rate_is_found_whatever_way_round_the_sensor_sits():
     assert np.corrcoef(got, w)[0, 1] > 0.99
     assert got.max() == pytest.approx(w.max(), rel=0.05)
     assert sagittal_rate(-sensor).max() == pytest.approx(w.max(), rel=0.05)  # the sign follows the peak
+
+
+def test_phase_and_activity_bands_are_drawn_when_the_result_has_them(tmp_path):
+    from gaitnode.host.report_replay import CLASS_PANEL_HEIGHT_IN, PHASE_COLORS
+
+    session = make_session(30.0)
+    path = write_session(session, tmp_path / "walk.gns")
+    r = read_result(write_result(make_outcome(session, path, classes=True), tmp_path / "walk.result.json"))
+    p = plot_replay(r, session, tmp_path / "r.png")
+    assert p.panels == ["imu", "events", "timeline", "errors", "vo2", "phase", "activity", "summary"]
+    height = round((sum(PANEL_HEIGHT_IN.values()) + sum(CLASS_PANEL_HEIGHT_IN.values()) + 0.8) * DPI)
+    assert png_size(p.path) == (1400, height)
+    ph = p.axes["phase"]
+    assert [t.get_text() for t in ph.get_yticklabels()] == ["node", "reference"]
+    assert ph.get_xlim() == pytest.approx(p.detail_s)
+    assert "accuracy 1.000" in ph.get_title(loc="left")
+    # every phase has its colour in both bands; the node's band starts at its first frame (3 s)
+    colours = {to_hex(c.get_facecolor()[0]) for c in ph.collections}
+    assert colours == {to_hex(c) for c in PHASE_COLORS.values()}
+    node_starts = [path.vertices[0][0] for c in ph.collections for path in c.get_paths()
+                   if abs(path.vertices[0][1] + 0.35) < 1e-6]  # the node's row is the bottom one (y = 0)
+    assert min(node_starts) == pytest.approx(3.0)
+    act = p.axes["activity"]
+    assert act.get_xlim() == pytest.approx(p.span_s)
+    assert "accuracy 0.500 over 2 windows" in act.get_title(loc="left")
+    labels = [t.get_text() for t in act.get_legend().get_texts()]
+    assert labels == ["walking", "sitting", "standing"]
+
+
+def test_a_result_without_phase_or_activity_has_no_such_panels(plot):
+    assert "phase" not in plot.panels and "activity" not in plot.panels

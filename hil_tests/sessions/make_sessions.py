@@ -2,7 +2,8 @@
 
     .venv/bin/python hil_tests/sessions/make_sessions.py             # write the .gns files here
     .venv/bin/python hil_tests/sessions/make_sessions.py --check     # do the committed files regenerate?
-    .venv/bin/python hil_tests/sessions/make_sessions.py --measure   # F1 and VO2 MAPE on the twin, test models
+    .venv/bin/python hil_tests/sessions/make_sessions.py --measure   # F1, VO2 MAPE, phase and activity
+                                                                     # accuracy on the twin, test models
 
 Three short shank sessions (left side) of cohort subjects the test model never saw (it trains on
 subjects 1, 2, 4 and 6: gaitnode.twin.testing), each from a fixed simulator seed. The thresholds
@@ -117,14 +118,16 @@ def check() -> int:
 
 
 def measure() -> int:
-    """Replay every committed session through a twin running the test models (heel strike, VO2); print
-    F1 per detector and VO2 MAPE per estimator."""
+    """Replay every committed session through a twin running the test models (heel strike, VO2, gait
+    phase, activity); print F1 per detector, VO2 MAPE per estimator, gait-phase and activity accuracy."""
     from gaitnode.host.node import open_node
     from gaitnode.host.replay_run import SessionReplay
     from gaitnode.sessions.store import read_session
-    from gaitnode.twin.testing import small_heel_strike_model, small_vo2_model
+    from gaitnode.twin.testing import (small_activity_model, small_heel_strike_model, small_phase_model,
+                                       small_vo2_model)
 
-    with open_node(twin=True, model_dir=small_heel_strike_model(), vo2_model_dir=small_vo2_model()) as node:
+    with open_node(twin=True, model_dir=small_heel_strike_model(), vo2_model_dir=small_vo2_model(),
+                   phase_model_dir=small_phase_model(), activity_model_dir=small_activity_model()) as node:
         for spec in SPECS:
             path = HERE / f"{spec.name}.gns"
             summary = SessionReplay().run(node, read_session(path), path).summary
@@ -132,7 +135,13 @@ def measure() -> int:
                                for d in summary.detectors.values())
             vo2 = ", ".join(f"{v.estimator} VO2 MAPE {v.mape_pct:.1f} % ({v.n} estimates vs {v.reference})"
                             for v in summary.vo2.values() if v.mape_pct is not None) or "no VO2 scored"
-            print(f"{spec.name} (subject {spec.subject}, synthetic data): {scores}; {vo2}")
+            ph, act = summary.phase, summary.activity
+            phase = ("no phase scored" if ph is None or ph.accuracy is None else
+                     f"phase accuracy {ph.accuracy:.3f} macro-F1 {ph.macro_f1:.3f} ({ph.n_covered} samples, "
+                     f"{ph.n_missing} missing)")
+            activity = ("no activity scored" if act is None or act.accuracy is None else
+                        f"activity accuracy {act.accuracy:.3f} ({act.n_scored} windows, {act.n_ignored} ignored)")
+            print(f"{spec.name} (subject {spec.subject}, synthetic data): {scores}; {vo2}; {phase}; {activity}")
     return 0
 
 

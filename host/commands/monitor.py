@@ -164,6 +164,10 @@ def monitor(
                                           "(default: the classical detector only)."),
     vo2_model_dir: Path | None = typer.Option(None, "--vo2-model-dir", help="--twin: quantized VO2 model dir "
                                               "(default: VO2 from the ACSM equations only)."),
+    phase_model_dir: Path | None = typer.Option(None, "--phase-model-dir", help="--twin: quantized gait-phase "
+                                                "model dir (PHASE frames; default: none)."),
+    activity_model_dir: Path | None = typer.Option(None, "--activity-model-dir", help="--twin: quantized activity "
+                                                   "model dir (ACTIVITY frames; default: none)."),
     live_sim: bool = typer.Option(False, "--live-sim", help="--twin: live mode plays a synthetic walk "
                                   "(simulator; it starts with 10 s of standing)."),
     live_session: Path | None = typer.Option(None, "--live-session", help="--twin: live mode plays this session."),
@@ -174,7 +178,8 @@ def monitor(
                                "(the default when stdout is not a terminal)."),
     refresh_hz: float = typer.Option(5.0, "--refresh", help="Live panel redraws per second (1-20)."),
 ) -> None:
-    """Live view of a node: heel strikes on a time axis, cadence, stride time, VO2, device telemetry."""
+    """Live view of a node: heel strikes on a time axis, cadence, stride time, VO2, gait phase, activity,
+    device telemetry per model."""
     from gaitnode.host.commands.twin import _live_session
     from gaitnode.host.live_state import LiveState
     from gaitnode.host.node import open_node
@@ -195,10 +200,13 @@ def monitor(
             note = "twin playing a synthetic session (simulator)"
         else:
             note = f"twin playing {live_session}"
-    elif live_sim or live_session is not None or model_dir is not None or vo2_model_dir is not None:
-        raise GaitnodeError("--model-dir, --vo2-model-dir, --live-sim and --live-session apply to --twin only")
+    elif live_sim or live_session is not None or any(d is not None for d in (
+            model_dir, vo2_model_dir, phase_model_dir, activity_model_dir)):
+        raise GaitnodeError("--model-dir, --vo2-model-dir, --phase-model-dir, --activity-model-dir, --live-sim and "
+                            "--live-session apply to --twin only")
     node = open_node(None if port is None else os.path.realpath(port), twin=twin, model_dir=model_dir,
-                     vo2_model_dir=vo2_model_dir, board=board, live_session=session)
+                     vo2_model_dir=vo2_model_dir, phase_model_dir=phase_model_dir,
+                     activity_model_dir=activity_model_dir, board=board, live_session=session)
     label = node.port if port is None else _port_label(port, node.port)
     if session is not None and abs(session.meta.rate_hz - node.rate_hz) > 1e-6:
         # The twin plays the session's samples at the board's rate, so the walk runs faster or slower.

@@ -95,6 +95,8 @@ def _summary(rec, ended: str, complete: bool) -> str:
         f"  ended by {ended}; file {'complete (END chunk written)' if complete else 'intact, without END chunk'}",
         f"  gaps: {rec.gaps_} ({rec.missing_samples_} samples missing); node dropped samples: {dropped}",
         f"  device heel strikes: {hs}; device estimates: {est}",
+        *([f"  device gait phase: {rec.phase_samples_} samples labelled; device activity: {rec.activity_frames_} "
+           "windows"] if rec.phase_samples_ or rec.activity_frames_ else []),
     ]
     return "\n".join(lines)
 
@@ -105,6 +107,10 @@ def record(
     twin: bool = typer.Option(False, "--twin", help="Record a freshly started twin instead of a board."),
     model_dir: Path | None = typer.Option(None, "--model-dir", help="Twin only: quantized heel-strike model dir."),
     vo2_model_dir: Path | None = typer.Option(None, "--vo2-model-dir", help="Twin only: quantized VO2 model dir."),
+    phase_model_dir: Path | None = typer.Option(None, "--phase-model-dir", help="Twin only: quantized gait-phase "
+                                                "model dir."),
+    activity_model_dir: Path | None = typer.Option(None, "--activity-model-dir", help="Twin only: quantized "
+                                                   "activity model dir."),
     live_sim: bool = typer.Option(False, "--live-sim", help="Twin only: its IMU plays a synthetic walk."),
     live_session: Path | None = typer.Option(None, "--live-session", help="Twin only: its IMU plays this session."),
     board: str | None = typer.Option(None, "--board", help="boards.yaml entry: the twin's build (default twin), "
@@ -119,7 +125,8 @@ def record(
     side: str | None = typer.Option(None, "--side", help="left or right (default: the node's)."),
     force: bool = typer.Option(False, "--force", help="Replace an existing session file."),
 ) -> None:
-    """Record a node's live stream (IMU, device heel strikes and estimates) into a session file."""
+    """Record a node's live stream (IMU, device heel strikes, estimates, gait phase, activity) into a
+    session file."""
     from gaitnode.host import node as node_mod
     from gaitnode.host.commands.twin import _live_session
     from gaitnode.sessions.model import Subject
@@ -149,7 +156,8 @@ def record(
         source = _live_session(live_sim, live_session, placement or "shank", 0)
         imu_source = ("a synthetic walk (simulator)" if live_sim else
                       f"session {live_session}" + (" (synthetic)" if source.meta.synthetic else ""))
-    node = node_mod.open_node(port, twin=twin, model_dir=model_dir, vo2_model_dir=vo2_model_dir, board=board,
+    node = node_mod.open_node(port, twin=twin, model_dir=model_dir, vo2_model_dir=vo2_model_dir,
+                              phase_model_dir=phase_model_dir, activity_model_dir=activity_model_dir, board=board,
                               live_session=source,
                               hello_timeout=node_mod.HELLO_TIMEOUT_S)
     with node:

@@ -84,6 +84,10 @@ def replay(
                                           "(default: the classical detector only)."),
     vo2_model_dir: Path | None = typer.Option(None, "--vo2-model-dir", help="Quantized VO2 model for the twin "
                                               "(default: VO2 from the ACSM equations only)."),
+    phase_model_dir: Path | None = typer.Option(None, "--phase-model-dir", help="Twin: quantized gait-phase model dir "
+                                                "(PHASE frames; default: none)."),
+    activity_model_dir: Path | None = typer.Option(None, "--activity-model-dir", help="Twin: quantized activity model "
+                                                   "dir (ACTIVITY frames; default: none)."),
     board: str | None = typer.Option(None, "--board", help="boards.yaml entry: the board on --port (baud, reset "
                                      "line), or the board the twin is built as."),
     speed: float | None = typer.Option(None, "--speed", help="Pace as a multiple of real time (default: as fast "
@@ -100,7 +104,8 @@ def replay(
 ) -> None:
     """Stream a session's IMU into a node in replay mode, collect what it detects and score it against
     the session's reference: heel strikes found vs reference (F1, timing error, latency), VO2 error
-    when the node sends VO2, lost frames. Writes a result file for `gaitnode report`.
+    when the node sends VO2, gait phase (per-sample accuracy, macro-F1) and activity accuracy when it
+    sends PHASE / ACTIVITY frames, lost frames. Writes a result file for `gaitnode report`.
     """
     from gaitnode.host.node import open_node
     from gaitnode.host.replay_result import default_result_path, file_sha256, write_result
@@ -131,7 +136,8 @@ def replay(
     typer.echo(f"replaying {session} ({data}, {s.duration_s:.1f} s{part}) through "
                f"{'a twin' if twin else port}{'' if speed is None else f' at {speed:g}x real time'}"
                f"{', until Ctrl-C' if loop else ''}")
-    with open_node(port, twin=twin, model_dir=model_dir, vo2_model_dir=vo2_model_dir, board=board) as node, \
+    with open_node(port, twin=twin, model_dir=model_dir, vo2_model_dir=vo2_model_dir, phase_model_dir=phase_model_dir,
+                   activity_model_dir=activity_model_dir, board=board) as node, \
             StopSignals() as ctrl_c:
         readout = _Readout(node, f"replay of {session_name(s, session)}, {data}", enabled=live)
 

@@ -57,6 +57,8 @@ def test_a_port_without_a_node_is_one_error_line(capsys):
     (["--twin"], "needs an IMU source"),
     (["--port", "/dev/null", "--twin"], "not both"),
     (["--port", "/dev/null", "--live-sim"], "apply to --twin only"),
+    (["--port", "/dev/null", "--phase-model-dir", "m"], "--phase-model-dir, --activity-model-dir, --live-sim"),
+    (["--port", "/dev/null", "--activity-model-dir", "m"], "apply to --twin only"),
     (["--twin", "--live-sim", "--seconds", "0"], "--seconds must be > 0"),
     (["--twin", "--live-sim", "--refresh", "100"], "--refresh"),
     ([], "no node given"),
@@ -74,6 +76,22 @@ def test_twin_live_sim_streams_samples(capsys):
     assert all("synthetic" in line for line in out)
     found = re.match(r"monitor: [\d.]+ s, (\d+) samples received \(0 gaps", out[-1])
     assert found and int(found.group(1)) == samples_in(out[-2]), out[-1]
+
+
+def test_twin_with_phase_and_activity_models_shows_them_and_their_telemetry(twin_phase_model_dir,
+                                                                            twin_activity_model_dir, walking,
+                                                                            tmp_path, capsys):
+    from gaitnode.sessions.store import write_session
+
+    path = write_session(walking, tmp_path / "walk.gns")
+    rc = main(["monitor", "--twin", "--live-session", str(path), "--phase-model-dir", str(twin_phase_model_dir),
+               "--activity-model-dir", str(twin_activity_model_dir), "--seconds", "4", "--plain"])
+    out = capsys.readouterr().out.splitlines()
+    assert rc == 0
+    last = out[-2]  # the last status line, then the summary
+    assert re.search(r"\| phase: (HS|ST|HO|SW) \(\d+ %\); last 5 s: HS \d+ % ST \d+ % HO \d+ % SW \d+ %", last), last
+    assert re.search(r"\| activity: \w+ \(\d+ %\) at [\d.]+ s; ", last), last
+    assert re.search(r"phase infer \d+/\d+/\d+ us .*; activity infer \d+/\d+/\d+ us", last), last
 
 
 def test_twin_live_session_shows_heel_strikes_and_sigterm_ends_it_cleanly(twin_model_dir, walking, tmp_path,

@@ -92,6 +92,23 @@ def test_record_a_twin_to_a_session(tmp_path, capsys, walk_file):
     assert s.meta.extra["node_telemetry"]["dropped_samples"] == 0
 
 
+def test_record_a_twin_with_phase_and_activity_models(tmp_path, capsys, walk_file, twin_phase_model_dir,
+                                                     twin_activity_model_dir):
+    out = tmp_path / "rec.gns"
+    rc = main(["record", "--twin", "--live-session", str(walk_file), "-o", str(out), "--seconds", "4",
+               "--phase-model-dir", str(twin_phase_model_dir), "--activity-model-dir", str(twin_activity_model_dir)])
+    text = capsys.readouterr().out
+    assert rc == 0, text
+    s = read_session(out)
+    ph = s.series["device_phase"]
+    assert len(ph) >= 200 and set(np.unique(ph.value)) <= {0, 1, 2, 3}
+    assert np.all(np.diff(ph.t_s) > 0) and len(s.series["device_phase_confidence"]) == len(ph)
+    assert len(s.series["device_activity"]) >= 1 and "device_activity_p_walking" in s.series
+    rec = s.meta.extra["recording"]
+    assert rec["phase_samples"] == len(ph) and rec["activity_frames"] == len(s.series["device_activity"])
+    assert f"device gait phase: {len(ph)} samples labelled" in text
+
+
 class WhenRecording:
     """Runs `action` from a thread once `out` holds n samples (the recorder is then in its loop, with
     its signal handlers in place); never after the block ends. Recordings in these tests also get
@@ -216,6 +233,8 @@ def test_an_unreadable_live_session(tmp_path, capsys):
 @pytest.mark.parametrize("args, message", [
     (["--twin"], "needs an IMU source"),
     (["--port", "/dev/null", "--live-sim"], "apply to --twin only"),
+    (["--port", "/dev/null", "--phase-model-dir", "m"], "--phase-model-dir, --activity-model-dir and a live session"),
+    (["--port", "/dev/null", "--activity-model-dir", "m"], "apply to --twin only"),
     (["--twin", "--live-sim", "--port", "/dev/null"], "not both"),
     (["--port", "/dev/null", "--side", "up"], "--side"),
     (["--port", "/dev/null", "--placement", "wrist"], "--placement"),

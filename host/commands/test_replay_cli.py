@@ -71,6 +71,24 @@ def test_replay_through_a_twin_scores_writes_and_reports(walk_file, twin_model_d
     assert f"wrote {png}:" in capsys.readouterr().out
 
 
+def test_replay_with_phase_and_activity_models_scores_and_draws_them(walk_file, twin_phase_model_dir,
+                                                                     twin_activity_model_dir, tmp_path, capsys):
+    out = tmp_path / "walk.result.json"
+    assert main(["replay", str(walk_file), "--twin", "--phase-model-dir", str(twin_phase_model_dir),
+                 "--activity-model-dir", str(twin_activity_model_dir), "-o", str(out), "--no-live"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(ln.startswith("gait phase: ") and "accuracy" in ln and ln.endswith("[synthetic data]") for ln in lines)
+    assert any(ln.startswith("activity: ") and "accuracy" in ln and ln.endswith("[synthetic data]") for ln in lines)
+    r = read_result(out)
+    assert [x["name"] for x in r.node["models"]] == ["phase", "activity"]
+    ph, act = r.summary.phase, r.summary.activity
+    assert ph.n_covered > 0.9 * ph.n_reference and 0.0 < ph.accuracy <= 1.0  # the walk's samples labelled
+    assert act.n_scored > 10 and 0.0 < act.accuracy <= 1.0
+    assert r.phase_runs and r.activities and {a["activity"] for a in r.activities} <= set(act.classes)
+    assert main(["report", str(out), "-o", str(tmp_path / "r.png")]) == 0
+    assert "phase, activity, summary" in capsys.readouterr().out
+
+
 def test_no_live_readout_prints_only_the_summary(walk_file, twin_model_dir, tmp_path, capsys):
     out = tmp_path / "r.result.json"
     assert main(["replay", str(walk_file), "--twin", "--model-dir", str(twin_model_dir), "-o", str(out),
@@ -155,8 +173,12 @@ def test_a_node_reset_part_way_is_an_error_with_the_partial_result(walk, walk_fi
     (["--twin", "--port", "/dev/ttyX"], "give either a serial port (--port) or --twin, not both"),
     (["--twin", "--speed", "0"], "--speed must be a positive multiple of real time, got 0"),
     (["--twin", "--batch", "27"], "--batch must be 1..26 samples"),
-    (["--port", "/dev/ttyX", "--model-dir", "m"], "--model-dir, --vo2-model-dir and a live session apply to --twin only"),
-    (["--port", "/dev/ttyX", "--vo2-model-dir", "m"], "--vo2-model-dir and a live session apply to --twin only"),
+    (["--port", "/dev/ttyX", "--model-dir", "m"], "--model-dir, --vo2-model-dir, --phase-model-dir, "
+                                                  "--activity-model-dir and a live session apply to --twin only"),
+    (["--port", "/dev/ttyX", "--vo2-model-dir", "m"], "and a live session apply to --twin only"),
+    (["--port", "/dev/ttyX", "--phase-model-dir", "m"], "and a live session apply to --twin only"),
+    (["--port", "/dev/ttyX", "--activity-model-dir", "m"], "and a live session apply to --twin only"),
+    (["--twin", "--phase-model-dir", "/nonexistent/phase"], "/nonexistent/phase"),
     (["--twin", "--start", "50"], "time slice 50..inf s holds no samples"),
     (["--twin", "-o", "/nonexistent/dir/r.json"], "cannot write /nonexistent/dir/r.json: folder"),
 ])

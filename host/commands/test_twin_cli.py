@@ -62,3 +62,27 @@ def test_twin_refuses_a_vo2_model_dir_that_is_not_one(twin_model_dir, capsys):
     assert main(["twin", "--vo2-model-dir", str(twin_model_dir)]) == 2
     err = capsys.readouterr().err
     assert "gaitnode: error:" in err and "is not a VO2 model" in err
+
+
+def test_twin_refuses_a_heel_strike_model_as_a_phase_or_activity_model(twin_model_dir, capsys):
+    for option, task in (("--phase-model-dir", "phase"), ("--activity-model-dir", "activity")):
+        assert main(["twin", option, str(twin_model_dir)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("gaitnode: error:") and f"is not a {task} model" in err and err.count("\n") == 1
+
+
+def test_twin_serves_phase_and_activity_models(twin_phase_model_dir, twin_activity_model_dir):
+    proc = subprocess.Popen([sys.executable, "-m", "gaitnode", "twin", "--phase-model-dir", str(twin_phase_model_dir),
+                             "--activity-model-dir", str(twin_activity_model_dir), "--seconds", "20"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        found = re.search(r"serial port (\S+)", line)
+        assert found, line + proc.stderr.read() if proc.poll() is not None else line
+        assert "gait-phase model" in line and "activity model" in line
+        with Link(found.group(1)) as link:
+            info = link.hello(timeout=5.0)
+        assert [x.name for x in info.models] == ["phase", "activity"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -2,6 +2,7 @@
 
   gaitnode twin --model-dir MODEL_DIR                 replay mode: feed it sessions (host tool, HIL suite)
   gaitnode twin --model-dir M --vo2-model-dir V       with the int8 VO2 model too (CNN-LSTM estimates)
+  gaitnode twin --phase-model-dir P --activity-model-dir A   gait phase (PHASE) and activity (ACTIVITY) frames
   gaitnode twin --model-dir MODEL_DIR --live-sim      live mode plays a simulated walk at 100 Hz
   gaitnode twin --live-session S.gns                  live mode plays a recorded/simulated session
 
@@ -44,6 +45,10 @@ def twin(
                                           "(default: the classical gyro detector only)."),
     vo2_model_dir: Path | None = typer.Option(None, "--vo2-model-dir", help="Quantized VO2 model dir (CNN-LSTM "
                                               "estimates; default: the ACSM estimate only)."),
+    phase_model_dir: Path | None = typer.Option(None, "--phase-model-dir", help="quantized gait-phase model dir "
+                                                "(PHASE frames; default: none)."),
+    activity_model_dir: Path | None = typer.Option(None, "--activity-model-dir", help="quantized activity model "
+                                                   "dir (ACTIVITY frames; default: none)."),
     board: str = typer.Option("twin", "--board", help="boards.yaml entry the twin is built for."),
     live_sim: bool = typer.Option(False, "--live-sim", help="Live mode plays a 5-minute synthetic walk "
                                   "(simulator) at the board's rate, looping."),
@@ -60,11 +65,13 @@ def twin(
     from gaitnode.boards.config import get_board
 
     session = _live_session(live_sim, live_session, placement, seed, get_board(board).sample_rate_hz)
-    node = TwinNode(model_dir, vo2_model_dir=vo2_model_dir, board=board, live_session=session)
+    node = TwinNode(model_dir, vo2_model_dir=vo2_model_dir, phase_model_dir=phase_model_dir,
+                    activity_model_dir=activity_model_dir, board=board, live_session=session)
     with node:
         what = f"model {model_dir}" if model_dir is not None else "classical detector only"
-        if vo2_model_dir is not None:
-            what += f", VO2 model {vo2_model_dir}"
+        for label, d in (("VO2", vo2_model_dir), ("gait-phase", phase_model_dir), ("activity", activity_model_dir)):
+            if d is not None:
+                what += f", {label} model {d}"
         live = "live mode plays " + ("a synthetic walk" if live_sim else str(live_session)) if session is not None \
             else "live mode has no IMU (replay only)"
         typer.echo(f"twin: serial port {node.port}  ({node.board.name}, {what}; {live})", err=False)
