@@ -24,6 +24,8 @@ bench: setup
 		--sessions build/bench/heel_strike/cohort --out build/bench
 	$(PY) benchmarks/host_io.py --out build/bench
 	scripts/vo2.sh build/bench/vo2 --full
+	scripts/phase.sh build/bench/phase --full
+	scripts/activity.sh build/bench/activity --full
 
 clean:
 	rm -rf build
