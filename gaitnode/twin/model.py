@@ -19,6 +19,25 @@ from gaitnode.errors import GaitnodeError
 from gaitnode.twin import abi
 
 
+def _input_params(model_dir: Path, meta: dict, quant: dict) -> abi.QuantParams:
+    """gn_quant_params of a model: its channels' places in the core's sample, normalisation and int8
+    input quantisation. GaitnodeError for more channels than the node takes."""
+    from gaitnode.quantize.c_export import channel_index
+
+    channels = list(meta["channels"])
+    if len(channels) > abi.GN_MAX_CHANNELS:
+        raise GaitnodeError(f"{model_dir}: {len(channels)} channels, the node takes at most {abi.GN_MAX_CHANNELS}")
+    q = abi.QuantParams()
+    q.n_channels = len(channels)
+    for c, idx in enumerate(channel_index(channels)):
+        q.channel[c] = idx
+        q.mean[c] = float(meta["norm_mean"][c])
+        q.std[c] = float(meta["norm_std"][c])
+    q.scale = float(quant["input_scale"])
+    q.zero_point = int(quant["input_zero_point"])
+    return q
+
+
 @dataclass
 class TwinModel:
     """A quantized heel-strike model dir, ready for the twin.
@@ -35,7 +54,7 @@ class TwinModel:
 
     @classmethod
     def from_dir(cls, model_dir) -> "TwinModel":
-        from gaitnode.quantize.c_export import PLACEMENT_CODES, channel_index
+        from gaitnode.quantize.c_export import PLACEMENT_CODES
         from gaitnode.quantize.quantizer import output_paths
         from gaitnode.training.model_dir import load_meta
         from gaitnode.ccore.hs_picker import picker_params
@@ -54,21 +73,12 @@ class TwinModel:
         except (OSError, ValueError) as e:
             raise GaitnodeError(f"cannot read {paths['report']}: {e}") from None
         tflite = paths["int8_tflite"].read_bytes()
-        channels = list(meta["channels"])
-        if len(channels) > abi.GN_MAX_CHANNELS:
-            raise GaitnodeError(f"{model_dir}: {len(channels)} channels, the node takes at most {abi.GN_MAX_CHANNELS}")
         hs = abi.HsModel()
         hs.name = b"heel_strike"
         hs.sha256[:] = list(bytes.fromhex(quant["model_sha256"]))
         hs.model_bytes = len(tflite)
         hs.arena_bytes = int(quant["arena_bytes"])
-        hs.input.n_channels = len(channels)
-        for c, idx in enumerate(channel_index(channels)):
-            hs.input.channel[c] = idx
-            hs.input.mean[c] = float(meta["norm_mean"][c])
-            hs.input.std[c] = float(meta["norm_std"][c])
-        hs.input.scale = float(quant["input_scale"])
-        hs.input.zero_point = int(quant["input_zero_point"])
+        hs.input = _input_params(model_dir, meta, quant)
         hs.output.window = int(meta["window"])
         hs.output.hop = int(meta["hop"])
         hs.output.output_delay = int(meta["output_delay"])
@@ -129,7 +139,6 @@ class TwinVo2Model:
     def from_dir(cls, model_dir, board=None) -> "TwinVo2Model":
         """Load and check a VO2 model dir. board (a boards.yaml Board, optional): the model must run at
         its sample rate and fit its window, channel and model slots. GaitnodeError otherwise."""
-        from gaitnode.quantize.c_export import channel_index
         from gaitnode.training.model_dir import load_meta
 
         model_dir = Path(model_dir)
@@ -154,20 +163,12 @@ class TwinVo2Model:
             if len(channels) > board.max_channels:
                 raise GaitnodeError(f"{model_dir}: the VO2 model's {len(channels)} channels exceed board "
                                     f"{board.name}'s max_channels {board.max_channels}")
-        if len(channels) > abi.GN_MAX_CHANNELS:
-            raise GaitnodeError(f"{model_dir}: {len(channels)} channels, the node takes at most {abi.GN_MAX_CHANNELS}")
         v = abi.Vo2Model()
         v.name = b"vo2"
         v.sha256[:] = list(bytes.fromhex(quant["model_sha256"]))
         v.model_bytes = len(tflite)
         v.arena_bytes = int(quant["arena_bytes"])
-        v.input.n_channels = len(channels)
-        for c, idx in enumerate(channel_index(channels)):
-            v.input.channel[c] = idx
-            v.input.mean[c] = float(meta["norm_mean"][c])
-            v.input.std[c] = float(meta["norm_std"][c])
-        v.input.scale = float(quant["input_scale"])
-        v.input.zero_point = int(quant["input_zero_point"])
+        v.input = _input_params(model_dir, meta, quant)
         v.window, v.hop = window, hop
         v.out_scale = float(quant["output_scale"])
         v.out_zero_point = int(quant["output_zero_point"])
@@ -201,7 +202,6 @@ class TwinClassModel:
         """Load and check a classifier dir for node model `name` ("phase" or "activity"). board (a
         boards.yaml Board, optional): the model must fit its rate (a whole number of samples per row),
         window, channel and model slots. GaitnodeError otherwise."""
-        from gaitnode.quantize.c_export import channel_index
         from gaitnode.quantize.classifier_config import class_codes
         from gaitnode.training.model_dir import load_meta
         from gaitnode.training.windows import IMU9
@@ -233,20 +233,12 @@ class TwinClassModel:
         if decimate < 1 or abs(decimate - round(decimate)) > 1e-9:
             raise GaitnodeError(f"{model_dir}: the {name} model runs at {float(meta['rate_hz']):g} Hz, which is not the "
                                 f"board's {rate:g} Hz divided by a whole number")
-        if len(channels) > abi.GN_MAX_CHANNELS:
-            raise GaitnodeError(f"{model_dir}: {len(channels)} channels, the node takes at most {abi.GN_MAX_CHANNELS}")
         c = abi.ClassModel()
         c.name = name.encode()
         c.sha256[:] = list(bytes.fromhex(quant["model_sha256"]))
         c.model_bytes = len(tflite)
         c.arena_bytes = int(quant["arena_bytes"])
-        c.input.n_channels = len(channels)
-        for k, idx in enumerate(channel_index(channels)):
-            c.input.channel[k] = idx
-            c.input.mean[k] = float(meta["norm_mean"][k])
-            c.input.std[k] = float(meta["norm_std"][k])
-        c.input.scale = float(quant["input_scale"])
-        c.input.zero_point = int(quant["input_zero_point"])
+        c.input = _input_params(model_dir, meta, quant)
         c.window, c.hop, c.decimate = window, hop, int(round(decimate))
         c.n_classes = n
         c.last_hop = 1 if meta["output"] == "last_hop" else 0

@@ -114,19 +114,28 @@ static void describe_model(const gn_node *n, uint8_t slot, gn_info_model *x)
 {
     const char *name;
     const uint8_t *sha;
+    uint32_t model_bytes, arena_bytes;
     if (slot == GN_INFER_HEEL_STRIKE) {
-        name = n->hs.name, sha = n->hs.sha256;
-        x->model_bytes = n->hs.model_bytes, x->arena_bytes = n->hs.arena_bytes;
+        name = n->hs.name;
+        sha = n->hs.sha256;
+        model_bytes = n->hs.model_bytes;
+        arena_bytes = n->hs.arena_bytes;
     } else if (slot == GN_INFER_VO2) {
-        name = n->vo2m.name, sha = n->vo2m.sha256;
-        x->model_bytes = n->vo2m.model_bytes, x->arena_bytes = n->vo2m.arena_bytes;
+        name = n->vo2m.name;
+        sha = n->vo2m.sha256;
+        model_bytes = n->vo2m.model_bytes;
+        arena_bytes = n->vo2m.arena_bytes;
     } else {
         const gn_class_model *m = &n->cls[slot - GN_INFER_PHASE];
-        name = m->name, sha = m->sha256;
-        x->model_bytes = m->model_bytes, x->arena_bytes = m->arena_bytes;
+        name = m->name;
+        sha = m->sha256;
+        model_bytes = m->model_bytes;
+        arena_bytes = m->arena_bytes;
     }
     memcpy(x->name, name, GN_NAME_LEN);
     memcpy(x->sha256, sha, sizeof x->sha256);
+    x->model_bytes = model_bytes;
+    x->arena_bytes = arena_bytes;
 }
 
 static void send_info(gn_node *n)
