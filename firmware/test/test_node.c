@@ -1108,7 +1108,7 @@ static void test_classifier_gap_restarts_its_rows(void)
     send_samples(0, 20, none, 0);
     gn_node_poll(&node);
     collect();
-    /* white box: let the replay skip samples 20..99, so the pipeline sees the gap a full ring makes
+    /* white box: let the replay jump over samples 20..99, so the pipeline sees the gap a full ring makes
      * in live mode */
     node.next_index = 100;
     send_samples(100, 20, none, 0);
