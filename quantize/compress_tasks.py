@@ -80,7 +80,7 @@ def _vo2_score(sessions, meta, runner) -> float:
     from gaitnode.training.vo2_predict import session_estimates
 
     est = [session_estimates(s, meta, runner) for s in sessions]
-    mape = Vo2Evaluation().evaluate(sessions, est).report_["overall"].get("mape")
+    mape = Vo2Evaluation().evaluate(sessions, est).report_["overall"].get("mape_pct")
     if mape is None:
         raise GaitnodeError("no VO2 estimate could be scored (sessions too short or without a VO2 reference)")
     return float(mape)
