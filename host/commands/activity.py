@@ -12,7 +12,6 @@ whether the data was synthetic (simulator output).
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import typer
 
 from gaitnode.errors import GaitnodeError, refuse_existing
 from gaitnode.host.commands.heel_strike import CHANNEL_SETS, _check, _synthetic_note
+from gaitnode.host.commands.json_report import write_json_report
 from gaitnode.host.commands.models import evaluate_app, quantize_app, train_app
 from gaitnode.host.commands.vo2 import _protocol_filter
 from gaitnode.sessions.model import PLACEMENTS
@@ -267,9 +267,7 @@ def evaluate(
                    f"probability max |err| {a['max_abs_prob']:.3f}; float accuracy "
                    f"{100 * report['float_accuracy']:.1f} %")
     if json_out is not None:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(report, indent=2, sort_keys=True, default=float) + "\n")
-        typer.echo(f"wrote {json_out}")
+        write_json_report(json_out, report)
 
 
 def register(app) -> None:

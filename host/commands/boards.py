@@ -11,13 +11,13 @@ before compiling (firmware/scripts/pio_pre.py).
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import typer
 
 from gaitnode.errors import GaitnodeError, refuse_existing
+from gaitnode.host.commands.json_report import write_json_report
 
 boards_app = typer.Typer(help="Boards (boards.yaml): list, validate, generate headers, check budgets.",
                          no_args_is_help=True)
@@ -102,9 +102,7 @@ def check(
     report = check_budget(b, parse_model_dirs(model_dir), raise_on_failure=False)
     typer.echo(report.summary())
     if json_out is not None:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(report.as_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        typer.echo(f"wrote {json_out}")
+        write_json_report(json_out, report.as_dict())
     if not report.ok:
         raise GaitnodeError("; ".join(report.problems))
     typer.echo(f"{b.name}: within budget")

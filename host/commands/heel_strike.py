@@ -18,6 +18,7 @@ import numpy as np
 import typer
 
 from gaitnode.errors import GaitnodeError, refuse_existing
+from gaitnode.host.commands.json_report import write_json_report
 from gaitnode.host.commands.models import evaluate_app, quantize_app, train_app
 
 ARCHITECTURES = ("cnn_lstm", "cnn_lstm_paper", "lstm_only")
@@ -295,9 +296,7 @@ def evaluate(
     data = _synthetic_note(loaded)
     _print_table(report, f"heel strike, --model {model}, {len(loaded)} sessions, {data}, +-{tolerance_ms:g} ms")
     if json_out is not None:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(report, indent=2, sort_keys=True, default=float) + "\n")
-        typer.echo(f"wrote {json_out}")
+        write_json_report(json_out, report)
 
 
 def register(app: typer.Typer) -> None:

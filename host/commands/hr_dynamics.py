@@ -12,13 +12,13 @@ which are real recordings.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import typer
 
 from gaitnode.errors import GaitnodeError, refuse_existing
+from gaitnode.host.commands.json_report import write_json_report
 from gaitnode.host.commands.models import evaluate_app, train_app
 
 ACTIVITY_SUFFIXES = (".tcx", ".fit")
@@ -213,9 +213,7 @@ def evaluate(
     typer.echo(f"{len(seqs)} sessions ({summary['data']}), {int(sum(len(s) for s in seqs))} s of HR")
     _print_tables(summary)
     if json_out is not None:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(summary, indent=2, sort_keys=True, default=float) + "\n")
-        typer.echo(f"wrote {json_out}")
+        write_json_report(json_out, summary)
 
 
 def register(app: typer.Typer) -> None:

@@ -20,6 +20,7 @@ import typer
 
 from gaitnode.errors import GaitnodeError, refuse_existing
 from gaitnode.host.commands.heel_strike import PLACEMENTS, _check, _synthetic_note
+from gaitnode.host.commands.json_report import write_json_report
 from gaitnode.host.commands.models import evaluate_app, quantize_app, train_app
 from gaitnode.host.commands.vo2 import _protocol_filter
 
@@ -271,9 +272,7 @@ def evaluate(
     if "agreement_with_float" in report:
         typer.echo(f"{model} vs float: the same phase on {100 * report['agreement_with_float']:.2f} % of rows")
     if json_out is not None:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(report, indent=2, sort_keys=True, default=float) + "\n")
-        typer.echo(f"wrote {json_out}")
+        write_json_report(json_out, report)
 
 
 def register(app) -> None:

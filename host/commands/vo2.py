@@ -11,7 +11,6 @@ Every report says whether the data was synthetic (simulator output).
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import typer
 
 from gaitnode.errors import GaitnodeError, refuse_existing
 from gaitnode.host.commands.heel_strike import CHANNEL_SETS, PLACEMENTS, _check, _synthetic_note
+from gaitnode.host.commands.json_report import write_json_report
 from gaitnode.host.commands.models import evaluate_app, quantize_app, train_app
 
 ARCHITECTURES = ("cnn_lstm", "cnn_lstm_paper", "lstm_only")
@@ -261,9 +261,7 @@ def evaluate(
         typer.echo(f"{model} vs float: per window mean {100 * w['mean']:.2f} % / max {100 * w['max']:.2f} %; "
                    f"smoothed estimates mean {100 * e['mean']:.3f} % / max {100 * e['max']:.2f} % of the VO2 value")
     if json_out is not None:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(report, indent=2, sort_keys=True, default=float) + "\n")
-        typer.echo(f"wrote {json_out}")
+        write_json_report(json_out, report)
 
 
 def register(app) -> None:

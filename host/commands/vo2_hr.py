@@ -15,7 +15,6 @@ data is real (pyoxynet CPET) or synthetic (simulator).
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import numpy as np
 import typer
 
 from gaitnode.errors import GaitnodeError, refuse_existing
+from gaitnode.host.commands.json_report import write_json_report
 from gaitnode.host.commands.models import evaluate_app, quantize_app, train_app
 
 REAL_CPET = "real, pyoxynet CPET"
@@ -349,9 +349,7 @@ def evaluate(
         if series_dir is not None:
             typer.echo(f"wrote {len(seqs)} per-second VO2 series to {series_dir}")
     if json_out is not None:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(summary, indent=2, sort_keys=True, default=float) + "\n")
-        typer.echo(f"wrote {json_out}")
+        write_json_report(json_out, summary)
 
 
 def quantize(
