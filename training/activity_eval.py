@@ -149,11 +149,15 @@ class ActivityEvaluation:
 
 def agreement(float_probs, other_probs) -> dict:
     """How an int8 runner's outputs follow the float model's over the same windows: {"n",
-    "argmax_agreement" (fraction of windows with the same class), "max_abs_prob", "mean_abs_prob"}."""
+    "argmax_agreement" (fraction of windows with the same class), "max_abs_prob", "mean_abs_prob"}
+    (quantize's own comparisons, as in quantize.json)."""
+    from gaitnode.quantize.quantizer import argmax_agreement
+    from gaitnode.quantize.tflm_check import compare
+
     a = np.asarray(float_probs, np.float64)
     b = np.asarray(other_probs, np.float64)
     if a.shape != b.shape or a.ndim != 2 or a.size == 0:
         raise GaitnodeError(f"cannot compare probabilities of shapes {a.shape} and {b.shape}")
-    d = np.abs(a - b)
-    return {"n": int(len(a)), "argmax_agreement": float(np.mean(a.argmax(1) == b.argmax(1))),
-            "max_abs_prob": float(d.max()), "mean_abs_prob": float(d.mean())}
+    d = compare(a, b)
+    return {"n": int(len(a)), "argmax_agreement": argmax_agreement(a, b, a.shape[1]),
+            "max_abs_prob": d["max_abs"], "mean_abs_prob": d["mean_abs"]}

@@ -137,16 +137,16 @@ def quantize_command(name: str) -> str:
     return f"gaitnode quantize {name.replace('_', '-')}"
 
 
-def _macro_int(text: str, macro: str, where: Path, name: str) -> int:
-    m = re.search(rf"^#define {macro} \(?(-?\d+)\)?\s*$", text, re.MULTILINE)
-    if m is None:
-        raise GaitnodeError(f"{where}: no {macro}; regenerate it with `{quantize_command(name)} MODEL_DIR`")
-    return int(m.group(1))
-
-
-def _macro_int_or(text: str, macro: str, default: int) -> int:
+def _macro_int_or(text: str, macro: str, default: int | None) -> int | None:
     m = re.search(rf"^#define {macro} \(?(-?\d+)\)?\s*$", text, re.MULTILINE)
     return default if m is None else int(m.group(1))
+
+
+def _macro_int(text: str, macro: str, where: Path, name: str) -> int:
+    value = _macro_int_or(text, macro, None)
+    if value is None:
+        raise GaitnodeError(f"{where}: no {macro}; regenerate it with `{quantize_command(name)} MODEL_DIR`")
+    return value
 
 
 def model_cost(name: str, model_dir) -> ModelCost:
